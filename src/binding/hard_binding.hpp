@@ -1,0 +1,29 @@
+// Hard-binding checks of C2PA: c2pa.hash.data, c2pa.hash.boxes, c2pa.hash.bmff (v2, v3).
+// Internal to the library.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "cbor/cbor.hpp"
+#include "formats/formats.hpp"
+#include "veritrace/core.hpp"
+
+namespace veritrace::binding {
+
+// One C2PA status entry: code exactly as the spec / c2pa-rs name it.
+struct BindingStatus {
+  bool ok = false;
+  std::string code;         // e.g. "assertion.dataHash.match", "assertion.bmffHash.mismatch"
+  std::string explanation;  // short human text
+};
+
+// `assertion` is the decoded CBOR of the hard-binding assertion; `label` its label without
+// instance suffix ("c2pa.hash.data", "c2pa.hash.boxes", "c2pa.hash.bmff", "c2pa.hash.bmff.v2",
+// "c2pa.hash.bmff.v3"). `carrier` is what formats::find_c2pa found (the store's own position).
+// Hashing streams from the source; the file is never loaded whole.
+BindingStatus check_hard_binding(const std::string& label, const cbor::Value& assertion, const ByteSource& src,
+                                 formats::Format format, const formats::C2paCarrier& carrier);
+
+bool is_hard_binding_label(const std::string& label);
+
+}  // namespace veritrace::binding

@@ -1,0 +1,71 @@
+// COSE_Sign1 (RFC 9052) verification of C2PA claim signatures, the C2PA certificate profile,
+// chain building against trust anchors, and RFC 3161 time-stamps (sigTst / sigTst2).
+// Internal to the library; all cryptography is OpenSSL 3.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace veritrace::cose {
+
+enum class StatusKind { Success, Informational, Failure };
+
+// One C2PA validation status, code named exactly as the spec / c2pa-rs name it
+// (claimSignature.validated, signingCredential.untrusted, timeStamp.trusted, ...).
+struct Status {
+  StatusKind kind = StatusKind::Success;
+  std::string code;
+  std::string explanation;
+};
+
+// How the signing certificate's chain is judged.
+enum class TrustMode {
+  EmptyAnchors,  // default: trust checked against no anchors -> signingCredential.untrusted
+  Anchors,       // trust checked against the anchors loaded from PEM files
+  NoCheck,       // --no-trust-check: signatures, profile and validity still checked, trust not
+};
+
+// Trust anchors loaded once and shared by every file of a run. Thread-safe after construction.
+class TrustSettings {
+ public:
+  TrustSettings();  // EmptyAnchors
+  ~TrustSettings();
+  TrustSettings(TrustSettings&&) noexcept;
+  TrustSettings& operator=(TrustSettings&&) noexcept;
+  // Loads every certificate of each PEM file as an anchor. Throws Error(Io) if unreadable,
+  // Error(Key) if a file holds no certificate.
+  static TrustSettings from_pem_files(const std::vector<std::string>& paths);
+  static TrustSettings no_check();
+  TrustMode mode() const;
+  struct Impl;
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+struct SignatureResult {
+  // Statuses in the order c2pa-rs reports them (success and failure mixed; kind tells which).
+  std::vector<Status> statuses;
+  // c2pa-rs's signature_info: {alg ("Es256", "Ps256", "Ed25519", ...), issuer, common_name,
+  // cert_serial_number (decimal), time (RFC 3339, when a time-stamp gives one)}.
+  nlohmann::json signature_info = nlohmann::json::object();
+  // Extra detail for --detailed: the chain's subjects, issuers, validity periods, time-stamp.
+  nlohmann::json details = nlohmann::json::object();
+  bool signature_valid = false;  // the COSE signature over the claim verified
+};
+
+// Verifies `cose_sign1` (the bytes of the c2pa.signature box's cbor content) over the detached
+// payload `claim` (the exact bytes of the claim's cbor content). Never throws for bad
+// signatures or certificates: they become failure statuses. Throws Error(Malformed) only when
+// the bytes are not a COSE_Sign1 at all; callers report that as claimSignature.mismatch or
+// similar as c2pa-rs does.
+SignatureResult verify_claim_signature(std::span<const uint8_t> cose_sign1, std::span<const uint8_t> claim,
+                                       const TrustSettings& trust);
+
+}  // namespace veritrace::cose

@@ -1,0 +1,2 @@
+// placeholder until the module's first source lands; keeps the target buildable.
+namespace veritrace { [[maybe_unused]] static const int k_formats_placeholder = 0; }

@@ -1,0 +1,47 @@
+// Helpers shared by the tests: locating ../shared data, temp dirs, running the CLI.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vt_test {
+
+// ../shared next to the source tree, or $VERITRACE_SHARED; nullopt when absent.
+std::optional<std::filesystem::path> shared_dir();
+std::filesystem::path source_dir();
+std::filesystem::path cli_path();
+
+std::vector<uint8_t> read_file(const std::filesystem::path& p);
+void write_file(const std::filesystem::path& p, const std::vector<uint8_t>& bytes);
+
+// A fresh directory under the system temp dir, removed when the object dies.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+// Runs a command line through /bin/sh, capturing stdout and stderr.
+RunResult run(const std::string& command_line);
+std::string shell_quote(const std::string& s);
+
+}  // namespace vt_test
+
+// Skips the current test with a visible message when ../shared is absent.
+#define VT_REQUIRE_SHARED(var)                                                     \
+  auto var##_opt = vt_test::shared_dir();                                         \
+  if (!var##_opt) GTEST_SKIP() << "../shared is absent: skipping (needs shared data)"; \
+  const std::filesystem::path var = *var##_opt
