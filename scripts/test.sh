@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Veritrace's test entry point (README command 2; .ci/run calls it). Runs, in order:
+#   release  scripts/setup.sh (packages + build/ with -Werror), then ctest in build/
+#   asan     ASan+UBSan build in build-asan/ (gcc, benchmarks off), then ctest there
+#   fuzz     libFuzzer build in build-fuzz/ (clang), then every fuzz_* target for FUZZ_SECONDS
+#            on a temporary copy of fuzz/corpus/<name>/; any crash, leak or timeout fails
+#
+#   bash scripts/test.sh                 # all three stages
+#   bash scripts/test.sh --quick         # release only
+#   bash scripts/test.sh --asan --fuzz   # the stages named (any of --release --asan --fuzz)
+#   bash scripts/test.sh --fuzz-seconds 60
+# Environment: VERITRACE_STAGES="release asan fuzz" (same as the flags), FUZZ_SECONDS (default 30),
+# CTEST_JOBS (default 2), CTEST_ARGS (extra ctest arguments, e.g. "-R cbor").
+# Reproducers of fuzz failures are kept in fuzz/findings/<name>/ (ignored by git).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$(pwd)
+
+stages="${VERITRACE_STAGES:-}"
+fuzz_seconds="${FUZZ_SECONDS:-30}"
+jobs="${CTEST_JOBS:-2}"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) stages="release" ;;
+    --release|--asan|--fuzz) stages="$stages ${1#--}" ;;
+    --all) stages="release asan fuzz" ;;
+    --fuzz-seconds) fuzz_seconds="${2:?--fuzz-seconds needs a number}"; shift ;;
+    --fuzz-seconds=*) fuzz_seconds="${1#*=}" ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "test.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+[ -n "${stages// /}" ] || stages="release asan fuzz"
+for s in $stages; do
+  case "$s" in release|asan|fuzz) ;; *) echo "test.sh: unknown stage '$s'" >&2; exit 2 ;; esac
+done
+[[ "$fuzz_seconds" =~ ^[0-9]+$ ]] || { echo "test.sh: FUZZ_SECONDS must be a whole number" >&2; exit 2; }
+read -r -a ctest_extra <<< "${CTEST_ARGS:-}"
+
+want() { [[ " $stages " == *" $1 "* ]]; }
+summary=()
+t_all=$(date +%s)
+stage() {  # stage NAME FUNCTION: runs it, prints its wall time, stops the script on failure
+  local name=$1 fn=$2 t0 rc
+  echo "=== test.sh: stage $name ===" >&2
+  t0=$(date +%s)
+  set +e
+  ( set -e; "$fn" )
+  rc=$?
+  set -e
+  local dt=$(( $(date +%s) - t0 ))
+  summary+=("$(printf '%-8s %-6s %4d s' "$name" "$([ $rc = 0 ] && echo ok || echo FAILED)" "$dt")")
+  echo "=== test.sh: stage $name $([ $rc = 0 ] && echo passed || echo FAILED) in ${dt} s ===" >&2
+  if [ $rc != 0 ]; then report; exit $rc; fi
+}
+report() {
+  echo "=== test.sh summary (total $(( $(date +%s) - t_all )) s) ===" >&2
+  printf '  %s\n' "${summary[@]}" >&2
+}
+
+release() {
+  bash scripts/setup.sh
+  ctest --preset release -j "$jobs" "${ctest_extra[@]}"
+}
+
+asan() {
+  bash scripts/setup.sh --deps
+  cmake --preset asan-ubsan >/dev/null
+  cmake --build --preset asan-ubsan
+  ctest --preset asan-ubsan -j "$jobs" "${ctest_extra[@]}"
+}
+
+fuzz() {
+  bash scripts/setup.sh --deps
+  export CC=clang CXX=clang++
+  cmake --preset fuzz >/dev/null
+  cmake --build --preset fuzz
+  local symbolizer
+  symbolizer=$(command -v llvm-symbolizer || command -v llvm-symbolizer-14 || true)
+  [ -n "$symbolizer" ] && export ASAN_SYMBOLIZER_PATH="$symbolizer"
+  export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
+  export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+  local failed=() src name short bin work findings log rc
+  shopt -s nullglob
+  local srcs=(fuzz/fuzz_*.cpp)
+  [ ${#srcs[@]} -gt 0 ] || { echo "test.sh: no fuzz/fuzz_*.cpp targets" >&2; return 1; }
+  for src in "${srcs[@]}"; do
+    name=$(basename "$src" .cpp)
+    short=${name#fuzz_}
+    bin="build-fuzz/fuzz/$name"
+    [ -x "$bin" ] || { echo "test.sh: $bin was not built" >&2; failed+=("$name (not built)"); continue; }
+    work=$(mktemp -d "${TMPDIR:-/tmp}/vt-fuzz-$short.XXXXXX")
+    if [ -d "fuzz/corpus/$short" ]; then
+      cp -r "fuzz/corpus/$short/." "$work/"
+    else
+      echo "test.sh: warning: no seed corpus fuzz/corpus/$short/ for $name" >&2
+    fi
+    findings="$root/fuzz/findings/$short"
+    mkdir -p "$findings"
+    log="$root/build-fuzz/$name.log"
+    echo "--- $name: ${fuzz_seconds} s on a copy of fuzz/corpus/$short/ ($(ls "$work" | wc -l) seeds)" >&2
+    set +e
+    "$bin" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+      -print_final_stats=1 -artifact_prefix="$findings/" "$work" >"$log" 2>&1
+    rc=$?
+    set -e
+    rm -rf "$work"
+    if [ $rc = 0 ]; then
+      grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ +DONE)' "$log" | sed 's/^/    /' >&2 || true
+    else
+      echo "!!! $name FAILED (exit $rc); last lines of $log:" >&2
+      tail -n 60 "$log" >&2
+      grep -E 'Test unit written to|artifact_prefix' "$log" | sed "s|^|!!! reproducer: |" >&2 || true
+      echo "!!! reproduce with: $bin <reproducer file>" >&2
+      failed+=("$name")
+    fi
+  done
+  if [ ${#failed[@]} -gt 0 ]; then
+    echo "test.sh: fuzz failures: ${failed[*]} (reproducers in fuzz/findings/)" >&2
+    return 1
+  fi
+}
+
+for s in release asan fuzz; do
+  want "$s" && stage "$s" "$s"
+done
+report
