@@ -59,7 +59,12 @@ struct BmffBox {
   uint64_t offset = 0;
   uint64_t size = 0;
   uint64_t header_size = 0;
+  // FullBox version and flags, for the box types ISO 14496-12 defines as FullBox (and the C2PA
+  // 'uuid' box); nullopt otherwise (also for a QuickTime 'meta' written without them).
+  std::optional<uint8_t> version;
+  std::optional<uint32_t> flags;
   std::vector<BmffBox> children;  // only for known container boxes
+  uint64_t end() const { return offset + size; }
 };
 std::vector<BmffBox> bmff_boxes(const ByteSource& src);
 
