@@ -1,2 +1,45 @@
-// Placeholder entry point; subcommands are added in cli/cmd_*.cpp.
-int main() { return 0; }
+// veritrace: where did this media come from, and is it what it claims to be?
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <new>
+
+#include "commands.hpp"
+#include "veritrace/core.hpp"
+
+namespace veritrace::cli {
+int worst(int a, int b) { return a > b ? a : b; }
+}  // namespace veritrace::cli
+
+int main(int argc, char** argv) {
+  using veritrace::ExitCode;
+  CLI::App app{"Veritrace: provenance (C2PA) and authenticity checks for images, video and audio", "veritrace"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "veritrace 0.1.0");
+  veritrace::cli::Action run;
+  veritrace::cli::add_c2pa_commands(app, run);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return static_cast<int>(ExitCode::Usage);
+  }
+  try {
+    return run ? run() : static_cast<int>(ExitCode::Usage);
+  } catch (const veritrace::Error& e) {
+    std::cerr << "veritrace: " << e.what() << "\n";
+    return static_cast<int>(veritrace::exit_code_for(e.kind()));
+  } catch (const std::bad_alloc&) {
+    std::cerr << "veritrace: out of memory\n";
+    return static_cast<int>(ExitCode::Internal);
+  } catch (const std::exception& e) {
+    std::cerr << "veritrace: internal error: " << e.what() << "\n";
+    return static_cast<int>(ExitCode::Internal);
+  }
+}

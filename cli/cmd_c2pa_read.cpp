@@ -1,0 +1,92 @@
+// `veritrace c2pa read FILE...`: validate Content Credentials, one report per file.
+#include <unistd.h>
+
+#include <iostream>
+#include <new>
+
+#include "commands.hpp"
+#include "veritrace/c2pa.hpp"
+#include "veritrace/report.hpp"
+
+namespace veritrace::cli {
+
+namespace {
+
+struct ReadArgs {
+  std::vector<std::string> files;
+  std::vector<std::string> trust;
+  std::string sidecar;
+  bool json = false;
+  bool no_trust_check = false;
+  bool detailed = false;
+  bool verbose = false;
+};
+
+int exit_for_state(c2pa::ValidationState s) {
+  return s == c2pa::ValidationState::Invalid ? static_cast<int>(ExitCode::CheckFailed) : static_cast<int>(ExitCode::Ok);
+}
+
+int run_read(const ReadArgs& args) {
+  if (!args.sidecar.empty() && args.files.size() != 1) {
+    std::cerr << "veritrace: --sidecar validates exactly one FILE\n";
+    return static_cast<int>(ExitCode::Usage);
+  }
+  if (args.no_trust_check && !args.trust.empty()) {
+    std::cerr << "veritrace: --trust and --no-trust-check exclude each other\n";
+    return static_cast<int>(ExitCode::Usage);
+  }
+  c2pa::ReadOptions options;
+  options.trust_anchor_files = args.trust;
+  options.no_trust_check = args.no_trust_check;
+  options.detailed = args.detailed;
+  c2pa::Reader reader(options);  // trust anchor problems end the run before any file
+
+  int code = 0;
+  nlohmann::json all = nlohmann::json::array();
+  report::TextStyle style{static_cast<bool>(::isatty(STDOUT_FILENO)), args.verbose};
+  for (const auto& file : args.files) {
+    nlohmann::json r;
+    try {
+      c2pa::ReadResult result = args.sidecar.empty() ? reader.read_file(file) : reader.read_with_sidecar(file, args.sidecar);
+      r = std::move(result.report);
+      code = worst(code, exit_for_state(result.state));
+    } catch (const Error& e) {
+      std::cerr << "veritrace: " << e.what() << "\n";
+      r = report::error_report(file, error_kind_name(e.kind()), e.what());
+      code = worst(code, static_cast<int>(exit_code_for(e.kind())));
+    } catch (const std::bad_alloc&) {
+      std::cerr << "veritrace: " << file << ": out of memory\n";
+      r = report::error_report(file, "internal", "out of memory");
+      code = worst(code, static_cast<int>(ExitCode::Internal));
+    }
+    if (args.json) {
+      all.push_back(std::move(r));
+    } else {
+      std::cout << report::c2pa_text(r, style) << std::flush;
+    }
+  }
+  if (args.json) {
+    const nlohmann::json& out = all.size() == 1 ? all[0] : all;
+    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  }
+  return code;
+}
+
+}  // namespace
+
+void add_c2pa_commands(CLI::App& app, Action& run) {
+  CLI::App* c2pa = app.add_subcommand("c2pa", "C2PA Content Credentials");
+  c2pa->require_subcommand(1);
+  auto args = std::make_shared<ReadArgs>();
+  CLI::App* read = c2pa->add_subcommand("read", "Read and validate the Content Credentials of files");
+  read->add_option("FILE", args->files, "Image, video or audio files, or .c2pa manifest stores")->required();
+  read->add_flag("--json", args->json, "JSON output (one object, or an array for several files)");
+  read->add_option("--trust", args->trust, "PEM file of trusted root certificates (repeatable)");
+  read->add_flag("--no-trust-check", args->no_trust_check, "Check signatures, hashes and certificates, but not trust");
+  read->add_flag("--detailed", args->detailed, "Every assertion's full data, the raw claim and the certificate chain");
+  read->add_option("--sidecar", args->sidecar, "Validate FILE against this detached manifest store (.c2pa)");
+  read->add_flag("-v,--verbose", args->verbose, "Text output lists success statuses too");
+  read->callback([args, &run] { run = [args] { return run_read(*args); }; });
+}
+
+}  // namespace veritrace::cli

@@ -1,0 +1,15 @@
+// The `veritrace` command: one file per subcommand, registered on the CLI11 app here.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace veritrace::cli {
+
+// Each subcommand registers itself and sets `run` to its action, which returns the exit code.
+using Action = std::function<int()>;
+void add_c2pa_commands(CLI::App& app, Action& run);
+
+// Exit code helpers shared by subcommands.
+int worst(int a, int b);
+
+}  // namespace veritrace::cli
