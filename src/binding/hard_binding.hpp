@@ -1,6 +1,7 @@
 // Hard-binding checks of C2PA: c2pa.hash.data, c2pa.hash.boxes, c2pa.hash.bmff (v2, v3).
 // Internal to the library.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,8 +22,11 @@ struct BindingStatus {
 // instance suffix ("c2pa.hash.data", "c2pa.hash.boxes", "c2pa.hash.bmff", "c2pa.hash.bmff.v2",
 // "c2pa.hash.bmff.v3"). `carrier` is what formats::find_c2pa found (the store's own position).
 // Hashing streams from the source; the file is never loaded whole.
+// `claim_alg` is the claim's "alg" (v1 claims), used when the assertion names none; c2pa-rs
+// falls back to sha256 when the claim has none either.
 BindingStatus check_hard_binding(const std::string& label, const cbor::Value& assertion, const ByteSource& src,
-                                 formats::Format format, const formats::C2paCarrier& carrier);
+                                 formats::Format format, const formats::C2paCarrier& carrier,
+                                 const std::optional<std::string>& claim_alg = std::nullopt);
 
 bool is_hard_binding_label(const std::string& label);
 

@@ -1,0 +1,14 @@
+// c2pa.hash.bmff (v1, v2, v3): file-level hash with box exclusions, and Merkle trees. Internal.
+#pragma once
+#include <optional>
+#include <string>
+
+#include "binding/hard_binding.hpp"
+
+namespace veritrace::binding::detail {
+
+// `version` is 1 for "c2pa.hash.bmff", 2 or 3 for the .v2 / .v3 labels.
+BindingStatus check_bmff_hash(const cbor::Value& assertion, int version, const ByteSource& src,
+                              const std::optional<std::string>& claim_alg);
+
+}  // namespace veritrace::binding::detail
