@@ -62,10 +62,16 @@ struct SignatureResult {
 
 // Verifies `cose_sign1` (the bytes of the c2pa.signature box's cbor content) over the detached
 // payload `claim` (the exact bytes of the claim's cbor content). Never throws for bad
-// signatures or certificates: they become failure statuses. Throws Error(Malformed) only when
-// the bytes are not a COSE_Sign1 at all; callers report that as claimSignature.mismatch or
-// similar as c2pa-rs does.
+// signatures, certificates or time-stamps: they become statuses. Bytes that are not a tagged
+// COSE_Sign1 give the failure claimSignature.mismatch ("could not parse signature"), as in
+// c2pa-rs; nothing is thrown for them either (callers may still catch Error defensively).
+// The claim version (1 for c2pa.claim, 2 for c2pa.claim.v2) matters for time-stamps: c2pa-rs
+// does not check the TSA's trust for v1 claims. This overload reads it from the claim CBOR
+// (only v2 claims have created_assertions).
 SignatureResult verify_claim_signature(std::span<const uint8_t> cose_sign1, std::span<const uint8_t> claim,
                                        const TrustSettings& trust);
+// Same, with the claim version given by the caller (from the claim box label).
+SignatureResult verify_claim_signature(std::span<const uint8_t> cose_sign1, std::span<const uint8_t> claim,
+                                       const TrustSettings& trust, int claim_version);
 
 }  // namespace veritrace::cose

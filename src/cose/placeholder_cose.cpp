@@ -1,2 +1,0 @@
-// placeholder until the module's first source lands; keeps the target buildable.
-namespace veritrace { [[maybe_unused]] static const int k_cose_placeholder = 0; }
