@@ -418,7 +418,7 @@ std::string key_text(const Value& k) {
     case Type::Text: return u.text;
     case Type::Unsigned: return std::to_string(u.uint);
     case Type::Negative: return "-" + std::to_string(u.uint + 1);
-    default: return to_json(u).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    default: return to_json(u).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace).substr(0, 256);
   }
 }
 }  // namespace
