@@ -42,13 +42,21 @@ struct Reader::Impl {
     return result;
   }
 
+  // XMP dcterms:provenance also holds local "self#jumbf=" references; only URLs are remote.
+  static std::optional<std::string> remote_url(const formats::C2paCarrier& carrier) {
+    if (!carrier.remote_url) return std::nullopt;
+    const std::string& u = *carrier.remote_url;
+    if (u.rfind("http://", 0) == 0 || u.rfind("https://", 0) == 0) return u;
+    return std::nullopt;
+  }
+
   static ReadResult no_manifest(const formats::C2paCarrier& carrier) {
     ReadResult result;
     result.state = ValidationState::NoManifest;
     result.report = {{"schema_version", "veritrace.c2pa/1"},
                      {"manifest_source", "none"},
                      {"validation_state", "NoManifest"}};
-    if (carrier.remote_url) result.report["remote_manifest_url"] = *carrier.remote_url;
+    if (auto url = remote_url(carrier)) result.report["remote_manifest_url"] = *url;
     return result;
   }
 
@@ -67,7 +75,7 @@ struct Reader::Impl {
     bool sidecar = detected.format == formats::Format::Jumbf;
     ReadResult result = validate(std::move(carrier.store), sidecar ? nullptr : &src, detected.format, &carrier,
                                  sidecar ? "sidecar" : "embedded");
-    if (carrier.remote_url) result.report["remote_manifest_url"] = *carrier.remote_url;
+    if (auto url = remote_url(carrier)) result.report["remote_manifest_url"] = *url;
     result.report["format"] = detected.mime;
     return result;
   }

@@ -1,5 +1,7 @@
 #include "c2pa/validator.hpp"
 
+#include "c2pa/cawg.hpp"
+
 #include "core/hash.hpp"
 
 namespace veritrace::c2pa {
@@ -120,6 +122,9 @@ class Validator {
 
     verify_parent_count(m);
     verify_assertion_hashes(m);
+    for (const auto& a : m.assertions) {
+      if (split_instance(a.label).first == "cawg.identity") validate_cawg_identity(in_.store, m, a, in_.trust, out_.log);
+    }
   }
 
   void verify_signature(const Manifest& m, const std::string& sig_url) {
