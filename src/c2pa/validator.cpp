@@ -2,13 +2,17 @@
 
 #include "c2pa/cawg.hpp"
 
+#include <algorithm>
+#include <set>
+
 #include "core/hash.hpp"
 
 namespace veritrace::c2pa {
 
 namespace {
 
-constexpr int kMaxIngredientDepth = 64;
+constexpr size_t kMaxIngredientDepth = 64;
+constexpr size_t kMaxClaimVerifications = 10'000;
 
 bool is_ingredient_label(const std::string& base) {
   return base == "c2pa.ingredient" || base == "c2pa.ingredient.v2" || base == "c2pa.ingredient.v3";
@@ -71,6 +75,10 @@ class Validator {
     if (!binding) {
       out_.log.failure("claim.hardBindings.missing", manifest_uri(active->label), "could not find manifest with hard binding");
     }
+    std::vector<std::string> path;
+    if (!collect_referenced_manifests(*active, path)) {
+      return std::move(out_);  // cyclic ingredients: c2pa-rs refuses to go further
+    }
     verify_claim(*active);
     ingredient_checks(*active, 0);
     if (binding && in_.asset) verify_hard_binding(*binding);
@@ -81,7 +89,7 @@ class Validator {
  private:
   // The manifest whose hard binding covers the asset: the active one, or for update manifests the
   // nearest parent that has one.
-  const Manifest* hash_binding_manifest(const Manifest& m, int depth) const {
+  const Manifest* hash_binding_manifest(const Manifest& m, size_t depth) const {
     if (depth > kMaxIngredientDepth) return nullptr;
     if (!m.update_manifest && !hard_bindings(m).empty()) return &m;
     for (const auto& ing : ingredients_of(m)) {
@@ -94,6 +102,30 @@ class Validator {
       if (!hard_bindings(*parent).empty()) return parent;
     }
     return nullptr;
+  }
+
+  // Walks every manifest the active one references through ingredients, as c2pa-rs does before
+  // validating: missing ones are failures of the active manifest, a cycle stops validation.
+  bool collect_referenced_manifests(const Manifest& m, std::vector<std::string>& path) {
+    if (path.size() >= kMaxIngredientDepth || !visited_.insert(m.label).second) return true;
+    path.push_back(m.label);
+    for (const auto& ing : ingredients_of(m)) {
+      if (!ing.manifest_ref) continue;
+      auto uri = parse_jumbf_uri(ing.manifest_ref->url);
+      std::string label = uri.manifest.value_or(uri.path.empty() ? "" : uri.path.back());
+      const Manifest* target = in_.store.find(label);
+      if (!target) {
+        out_.log.failure("ingredient.manifest.missing", label, "ingredient manifest missing");
+        continue;
+      }
+      if (std::find(path.begin(), path.end(), target->label) != path.end()) {
+        out_.log.failure("assertion.ingredient.malformed", assertion_uri(m.label, ing.box->label), "ingredient cannot be cyclic");
+        return false;
+      }
+      if (!collect_referenced_manifests(*target, path)) return false;
+    }
+    path.pop_back();
+    return true;
   }
 
   static std::vector<const AssertionBox*> hard_bindings(const Manifest& m) {
@@ -191,7 +223,7 @@ class Validator {
     }
   }
 
-  void ingredient_checks(const Manifest& m, int depth) {
+  void ingredient_checks(const Manifest& m, size_t depth) {
     if (depth >= kMaxIngredientDepth) {
       out_.log.failure("ingredient.manifest.missing", manifest_uri(m.label), "ingredient chain too deep");
       return;
@@ -217,7 +249,9 @@ class Validator {
         continue;
       }
       check_ingredient_manifest_hash(ing, *target);
-      if (depth + 1 < kMaxIngredientDepth && target != &m) {
+      // A store may share one ingredient manifest between many ingredients (a DAG); cap the total
+      // work so a hostile store cannot make validation exponential.
+      if (depth + 1 < kMaxIngredientDepth && target != &m && ++claims_verified_ <= kMaxClaimVerifications) {
         verify_claim(*target);
         ingredient_checks(*target, depth + 1);
       }
@@ -243,7 +277,11 @@ class Validator {
   }
 
   void verify_hard_binding(const Manifest& m) {
-    for (const auto* a : hard_bindings(m)) {
+    auto bindings = hard_bindings(m);
+    if (bindings.size() > 1) {
+      out_.log.failure("assertion.multipleHardBindings", manifest_uri(m.label), "claim has multiple data bindings");
+    }
+    for (const auto* a : bindings) {
       std::string url = assertion_uri(m.label, a->label);
       std::string base = split_instance(a->label).first;
       if (!a->cbor) {
@@ -254,10 +292,58 @@ class Validator {
         continue;
       }
       formats::C2paCarrier empty;
-      auto status = binding::check_hard_binding(base, *a->cbor, *in_.asset, in_.format,
-                                                in_.carrier ? *in_.carrier : empty);
+      const formats::C2paCarrier& carrier = in_.carrier ? *in_.carrier : empty;
+      cbor::Value assertion = *a->cbor;
+      if (base == "c2pa.hash.data") {
+        if (auto ex = a->cbor->get("exclusions"); ex && ex->untagged().items.size() > 1) {
+          out_.log.informational("assertion.dataHash.additionalExclusionsPresent", url, "extra data hash exclusions found");
+        }
+        if (in_.store.active() && in_.store.active()->update_manifest) adjust_for_grown_store(assertion, carrier);
+      }
+      auto status = binding::check_hard_binding(base, assertion, *in_.asset, in_.format, carrier);
       if (status.ok) out_.log.success(status.code, url, status.explanation);
       else out_.log.failure(status.code, url, status.explanation);
+    }
+  }
+
+  // An update manifest appended to the store after the parent was signed makes the store larger:
+  // the parent's exclusion of the store is widened to the store's current extent and later
+  // exclusions move by the growth (as c2pa-rs does).
+  static void adjust_for_grown_store(cbor::Value& data_hash, const formats::C2paCarrier& carrier) {
+    if (carrier.carrier_ranges.empty()) return;
+    uint64_t start = carrier.carrier_ranges.front().offset, end = carrier.carrier_ranges.front().end();
+    for (const auto& r : carrier.carrier_ranges) {
+      start = std::min(start, r.offset);
+      end = std::max(end, r.end());
+    }
+    cbor::Value& m = data_hash.type == cbor::Type::Tag ? data_hash.items[0] : data_hash;
+    cbor::Value* ex = nullptr;
+    for (size_t i = 0; i + 1 < m.items.size(); i += 2) {
+      if (m.items[i].is_text() && m.items[i].text == "exclusions") ex = &m.items[i + 1];
+    }
+    if (!ex || !ex->is_array()) return;
+    auto field = [](cbor::Value& range, const char* key) -> cbor::Value* {
+      for (size_t i = 0; i + 1 < range.items.size(); i += 2) {
+        if (range.items[i].is_text() && range.items[i].text == key) return &range.items[i + 1];
+      }
+      return nullptr;
+    };
+    uint64_t growth = 0;
+    bool found = false;
+    for (auto& range : ex->items) {
+      cbor::Value* s = field(range, "start");
+      cbor::Value* l = field(range, "length");
+      if (!s || !l || s->type != cbor::Type::Unsigned || l->type != cbor::Type::Unsigned) continue;
+      if (s->uint == start && !found) {
+        found = true;
+        growth = (end - start) > l->uint ? (end - start) - l->uint : 0;
+        l->uint = end - start;
+      }
+    }
+    if (!found || growth == 0) return;
+    for (auto& range : ex->items) {
+      cbor::Value* s = field(range, "start");
+      if (s && s->type == cbor::Type::Unsigned && s->uint > start) s->uint += growth;
     }
   }
 
@@ -275,6 +361,8 @@ class Validator {
 
   const ValidationInput& in_;
   ValidationOutput out_;
+  std::set<std::string> visited_;
+  size_t claims_verified_ = 0;
 };
 
 }  // namespace
