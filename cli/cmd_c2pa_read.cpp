@@ -61,7 +61,7 @@ int run_read(const ReadArgs& args) {
     }
     if (args.json) {
       all.push_back(std::move(r));
-    } else {
+    } else if (!r.contains("error")) {  // errors already went to stderr
       std::cout << report::c2pa_text(r, style) << std::flush;
     }
   }
