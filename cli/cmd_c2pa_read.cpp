@@ -20,6 +20,7 @@ struct ReadArgs {
   bool no_trust_check = false;
   bool detailed = false;
   bool verbose = false;
+  bool fetch_remote = false;
 };
 
 int exit_for_state(c2pa::ValidationState s) {
@@ -39,6 +40,7 @@ int run_read(const ReadArgs& args) {
   options.trust_anchor_files = args.trust;
   options.no_trust_check = args.no_trust_check;
   options.detailed = args.detailed;
+  options.fetch_remote = args.fetch_remote;
   c2pa::Reader reader(options);  // trust anchor problems end the run before any file
 
   int code = 0;
@@ -85,6 +87,7 @@ void add_c2pa_commands(CLI::App& app, Action& run) {
   read->add_flag("--no-trust-check", args->no_trust_check, "Check signatures, hashes and certificates, but not trust");
   read->add_flag("--detailed", args->detailed, "Every assertion's full data, the raw claim and the certificate chain");
   read->add_option("--sidecar", args->sidecar, "Validate FILE against this detached manifest store (.c2pa)");
+  read->add_flag("--fetch-remote", args->fetch_remote, "Fetch a remote manifest (XMP provenance URL) when none is embedded");
   read->add_flag("-v,--verbose", args->verbose, "Text output lists success statuses too");
   read->callback([args, &run] { run = [args] { return run_read(*args); }; });
 }

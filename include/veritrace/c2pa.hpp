@@ -25,6 +25,9 @@ struct ReadOptions {
   std::vector<std::string> trust_anchor_files;
   bool no_trust_check = false;  // check signatures, hashes, profile and validity, not trust
   bool detailed = false;        // every assertion's full data and the raw claim
+  // Fetch a remote manifest (XMP dcterms:provenance URL) when the file has none embedded.
+  // Off by default: reading a file never touches the network unless asked.
+  bool fetch_remote = false;
 };
 
 struct ReadResult {

@@ -3,6 +3,7 @@
 #include "c2pa/validator.hpp"
 #include "cose/cose.hpp"
 #include "formats/formats.hpp"
+#include "net/http.hpp"
 #include "veritrace/c2pa.hpp"
 
 namespace veritrace::c2pa {
@@ -60,6 +61,20 @@ struct Reader::Impl {
     return result;
   }
 
+  // The manifest store lives at a URL: fetch it and validate the file against it like a sidecar.
+  ReadResult read_remote(const ByteSource& src, const formats::Detected& detected, const formats::C2paCarrier& carrier,
+                         const std::string& url) const {
+    std::vector<uint8_t> store = net::http_get(url);
+    auto fetched = make_span_source(store, url);
+    if (formats::detect(*fetched).format != formats::Format::Jumbf) {
+      throw Error(ErrorKind::Malformed, url + ": the fetched data is not a C2PA manifest store");
+    }
+    ReadResult result = validate(std::move(store), &src, detected.format, &carrier, "remote");
+    result.report["remote_manifest_url"] = url;
+    result.report["format"] = detected.mime;
+    return result;
+  }
+
   ReadResult read(const ByteSource& src) const {
     formats::Detected detected = formats::detect(src);
     if (!formats::c2pa_supported(detected.format)) {
@@ -67,6 +82,9 @@ struct Reader::Impl {
       throw Error(ErrorKind::Unsupported, src.name() + ": " + what + " is not supported for C2PA yet");
     }
     formats::C2paCarrier carrier = formats::find_c2pa(src, detected.format);
+    if (carrier.store.empty() && options.fetch_remote) {
+      if (auto url = remote_url(carrier)) return read_remote(src, detected, carrier, *url);
+    }
     if (carrier.store.empty()) {
       ReadResult result = no_manifest(carrier);
       result.report["format"] = detected.mime;
