@@ -263,3 +263,49 @@ TEST(CoseCorpus, TamperedBytesNeverValidate) {
     EXPECT_FALSE(r.signature_valid) << "offset " << offset;
   }
 }
+
+// Every JPEG with a full reference report (trust run): the statuses about the active manifest's
+// signature — code, explanation and order per kind — and signature_info must equal c2pa-rs's.
+TEST(CoseCorpus, StatusesAndSignatureInfoEqualReferenceReports) {
+  VT_REQUIRE_SHARED(shared);
+  const fs::path data = shared / "data/c2pa";
+  const auto test_root = cose::TrustSettings::from_pem_files({(shared / "tools/c2pa-ref/pki/root.pem").string()});
+  const auto badcert_root =
+      cose::TrustSettings::from_pem_files({(data / "made/badcert/root-badcert.pem").string()});
+  int compared = 0;
+  for (const auto& row : read_index(data)) {
+    if (row.format != "image/jpeg") continue;
+    const bool badcert = row.file.starts_with("made/badcert/");
+    const fs::path report_path = badcert ? data / "made/badcert/ref" / (fs::path(row.file).filename().string() + ".json")
+                                         : data / "ref" / (row.file + ".json");
+    if (!fs::exists(report_path)) continue;
+    auto signed_claim = vt_test::cose::active_signature_from_jpeg(vt_test::read_file(data / row.file));
+    if (!signed_claim) continue;
+    SCOPED_TRACE(row.file);
+    auto report = nlohmann::json::parse(std::ifstream(report_path));
+    const std::string active = report.value("active_manifest", "");
+    if (active.empty()) continue;
+    const std::string signature_url = "self#jumbf=/c2pa/" + active + "/c2pa.signature";
+    const auto result = verify(*signed_claim, badcert ? badcert_root : test_root);
+    const std::pair<const char*, cose::StatusKind> kinds[] = {{"success", cose::StatusKind::Success},
+                                                              {"informational", cose::StatusKind::Informational},
+                                                              {"failure", cose::StatusKind::Failure}};
+    for (const auto& [kind_name, kind] : kinds) {
+      std::vector<std::string> expected, actual;
+      for (const auto& s : report["validation_results"]["activeManifest"][kind_name]) {
+        if (s.value("url", "") == signature_url && is_signature_code(s.value("code", ""))) {
+          expected.push_back(s.value("code", "") + " | " + s.value("explanation", ""));
+        }
+      }
+      for (const auto& s : result.statuses) {
+        if (s.kind == kind) actual.push_back(s.code + " | " + s.explanation);
+      }
+      EXPECT_EQ(actual, expected) << kind_name;
+    }
+    // (cawg-malformed_cbor.jpg: the reference reports no signature_info for a store it half reads.)
+    const auto& expected_info = report["manifests"][active]["signature_info"];
+    if (!expected_info.is_null()) EXPECT_EQ(result.signature_info, expected_info);
+    ++compared;
+  }
+  EXPECT_GE(compared, 30);
+}
