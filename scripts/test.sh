@@ -74,6 +74,11 @@ asan() {
 fuzz() {
   bash scripts/setup.sh --deps
   export CC=clang CXX=clang++
+  # The targets are the fuzz/fuzz_*.cpp present when the build starts (a file someone adds
+  # meanwhile waits for the next run).
+  shopt -s nullglob
+  local srcs=(fuzz/fuzz_*.cpp)
+  [ ${#srcs[@]} -gt 0 ] || { echo "test.sh: no fuzz/fuzz_*.cpp targets" >&2; return 1; }
   cmake --preset fuzz >/dev/null
   cmake --build --preset fuzz
   local symbolizer
@@ -82,9 +87,6 @@ fuzz() {
   export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
   export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
   local failed=() src name short bin work findings log rc
-  shopt -s nullglob
-  local srcs=(fuzz/fuzz_*.cpp)
-  [ ${#srcs[@]} -gt 0 ] || { echo "test.sh: no fuzz/fuzz_*.cpp targets" >&2; return 1; }
   for src in "${srcs[@]}"; do
     name=$(basename "$src" .cpp)
     short=${name#fuzz_}
