@@ -300,7 +300,7 @@ class Validator {
         }
         if (in_.store.active() && in_.store.active()->update_manifest) adjust_for_grown_store(assertion, carrier);
       }
-      auto status = binding::check_hard_binding(base, assertion, *in_.asset, in_.format, carrier);
+      auto status = binding::check_hard_binding(base, assertion, *in_.asset, in_.format, carrier, m.claim_alg());
       if (status.ok) out_.log.success(status.code, url, status.explanation);
       else out_.log.failure(status.code, url, status.explanation);
     }
