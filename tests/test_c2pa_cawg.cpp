@@ -174,3 +174,36 @@ TEST(C2paCawg, IcaSuccessLogsBothCredentialStatuses) {
   auto result = c2pa::Reader(options).read_file(file.string());
   EXPECT_EQ(count_at(result.report, "success", "cawg.ica.credential_valid", "/c2pa.assertions/cawg.identity"), 2u);
 }
+
+// Untrusted input: single-byte changes anywhere in the identity assertion (CBOR structure, COSE,
+// certificates, credential JSON) never crash or throw anything but veritrace::Error.
+TEST(C2paCawg, MutatedAssertionsNeverCrash) {
+  VT_REQUIRE_SHARED(shared);
+  c2pa::ReadOptions options;
+  options.no_trust_check = true;
+  c2pa::Reader reader(options);
+  const std::string label = "cawg.identity";
+  uint32_t rng = 12345;
+  auto next = [&rng]() {
+    rng = rng * 1664525u + 1013904223u;
+    return rng >> 8;
+  };
+  for (const char* file : kFiles) {
+    SCOPED_TRACE(file);
+    const auto original = vt_test::read_file(shared / "data" / "c2pa" / file);
+    auto at = std::search(original.begin(), original.end(), label.begin(), label.end());
+    ASSERT_NE(at, original.end());
+    const size_t start = static_cast<size_t>(at - original.begin());
+    const size_t span = std::min<size_t>(4000, original.size() - start);
+    for (int i = 0; i < 60; ++i) {
+      auto bytes = original;
+      bytes[start + next() % span] ^= static_cast<uint8_t>(1u << (next() % 8));
+      auto source = make_memory_source(std::move(bytes), "mutated.jpg");
+      try {
+        auto result = reader.read(*source);
+        EXPECT_NE(c2pa::state_name(result.state), std::string("Trusted"));
+      } catch (const Error&) {
+      }
+    }
+  }
+}
