@@ -162,7 +162,7 @@ class Validator {
   void verify_signature(const Manifest& m, const std::string& sig_url) {
     cose::SignatureResult result;
     try {
-      result = cose::verify_claim_signature(m.signature_bytes, m.claim_bytes, in_.trust);
+      result = cose::verify_claim_signature(m.signature_bytes, m.claim_bytes, in_.trust, m.claim_version);
     } catch (const Error& e) {
       out_.log.failure("claimSignature.mismatch", sig_url, std::string("claim signature is not valid: ") + e.what());
       return;
