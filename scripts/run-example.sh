@@ -11,7 +11,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 file="${1:-examples/ai-generated-es256.jpg}"
 trust=examples/test-root.pem
 
-bash scripts/setup.sh
+bash scripts/setup.sh --target veritrace_cli   # the CLI only: tests are built by test.sh
 
 echo
 echo "\$ build/veritrace c2pa read $file --trust $trust"

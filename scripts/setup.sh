@@ -5,6 +5,7 @@
 #   bash scripts/setup.sh            # packages (only the missing ones) + incremental build
 #   bash scripts/setup.sh --deps     # packages only
 #   bash scripts/setup.sh --check    # list missing packages, exit 1 if any; installs nothing
+#   bash scripts/setup.sh --target veritrace_cli   # packages + build only that target (and its deps)
 #
 # Idempotent: when every package is installed it does not touch apt at all, and the build is
 # incremental (a second run takes about a second). Needs root or sudo only when something is missing.
@@ -12,13 +13,17 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 mode=all
-case "${1:-}" in
-  "") ;;
-  --deps) mode=deps ;;
-  --check) mode=check ;;
-  -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) echo "setup.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
-esac
+targets=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --deps) mode=deps ;;
+    --check) mode=check ;;
+    --target) targets+=(--target "${2:?--target needs a name}"); shift ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "setup.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
 
 # --- packages --------------------------------------------------------------------------------
 mapfile -t wanted < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' scripts/deps-debian.txt | grep -v '^$')
@@ -57,5 +62,5 @@ if [ -f build/CMakeCache.txt ] && ! grep -q '^CMAKE_GENERATOR:INTERNAL=Ninja$' b
   exit 1
 fi
 cmake --preset release >/dev/null
-cmake --build --preset release
-echo "setup.sh: built build/veritrace" >&2
+cmake --build --preset release "${targets[@]}"
+echo "setup.sh: build/ is up to date${targets:+ (${targets[*]})}" >&2
