@@ -35,7 +35,23 @@ void global_init_once() {
 
 }  // namespace
 
+namespace {
+std::vector<uint8_t> perform(const std::string& url, const HttpLimits& limits, const std::string* content_type,
+                             const std::vector<uint8_t>* post_body);
+}  // namespace
+
 std::vector<uint8_t> http_get(const std::string& url, const HttpLimits& limits) {
+  return perform(url, limits, nullptr, nullptr);
+}
+
+std::vector<uint8_t> http_post(const std::string& url, const std::string& content_type,
+                               const std::vector<uint8_t>& body, const HttpLimits& limits) {
+  return perform(url, limits, &content_type, &body);
+}
+
+namespace {
+std::vector<uint8_t> perform(const std::string& url, const HttpLimits& limits, const std::string* content_type,
+                             const std::vector<uint8_t>* post_body) {
   if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
     throw Error(ErrorKind::Io, url + ": only http and https URLs can be fetched");
   }
@@ -58,6 +74,14 @@ std::vector<uint8_t> http_get(const std::string& url, const HttpLimits& limits) 
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(nullptr, curl_slist_free_all);
+  if (post_body) {
+    headers.reset(curl_slist_append(nullptr, ("Content-Type: " + *content_type).c_str()));
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, post_body->data());
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(post_body->size()));
+  }
   curl_off_t max_size = static_cast<curl_off_t>(limits.max_bytes);
   curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, max_size);
   CURLcode rc = curl_easy_perform(h);
@@ -74,5 +98,6 @@ std::vector<uint8_t> http_get(const std::string& url, const HttpLimits& limits) 
   }
   return std::move(body.bytes);
 }
+}  // namespace
 
 }  // namespace veritrace::net

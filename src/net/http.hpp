@@ -17,4 +17,9 @@ struct HttpLimits {
 // (unreachable, HTTP status, too large, timeout).
 std::vector<uint8_t> http_get(const std::string& url, const HttpLimits& limits = {});
 
+// POSTs `body` with the given Content-Type; returns the body of a 2xx response (same limits and
+// errors as http_get). Used for RFC 3161 time-stamp requests.
+std::vector<uint8_t> http_post(const std::string& url, const std::string& content_type,
+                               const std::vector<uint8_t>& body, const HttpLimits& limits = {});
+
 }  // namespace veritrace::net
