@@ -4,11 +4,16 @@
 #include <string>
 
 #include "binding/hard_binding.hpp"
+#include "core/hash.hpp"
 
 namespace veritrace::binding::detail {
 
 // `version` is 1 for "c2pa.hash.bmff", 2 or 3 for the .v2 / .v3 labels.
 BindingStatus check_bmff_hash(const cbor::Value& assertion, int version, const ByteSource& src,
                               const std::optional<std::string>& claim_alg);
+
+// The file-level hash the assertion's exclusions describe (for signing: the assertion's own
+// "hash" is ignored). Throws BindingFailure when the exclusions cannot be applied.
+std::vector<uint8_t> compute_bmff_hash(const cbor::Value& assertion, int version, const ByteSource& src, HashAlg alg);
 
 }  // namespace veritrace::binding::detail

@@ -159,4 +159,12 @@ BindingStatus check_hard_binding(const std::string& label, const cbor::Value& as
   }
 }
 
+std::vector<uint8_t> compute_bmff_hash(const cbor::Value& assertion, int version, const ByteSource& src, HashAlg alg) {
+  try {
+    return detail::compute_bmff_hash(assertion, version, src, alg);
+  } catch (const detail::BindingFailure& f) {
+    throw Error(ErrorKind::Malformed, "BMFF hash: " + f.explanation);
+  }
+}
+
 }  // namespace veritrace::binding

@@ -30,4 +30,9 @@ BindingStatus check_hard_binding(const std::string& label, const cbor::Value& as
 
 bool is_hard_binding_label(const std::string& label);
 
+// For signing: the hash a c2pa.hash.bmff.v2/v3 assertion (its exclusions) describes over `src`
+// (the output file as it will be written). Throws Error(Malformed) when the boxes cannot be
+// walked or an exclusion cannot be applied.
+std::vector<uint8_t> compute_bmff_hash(const cbor::Value& assertion, int version, const ByteSource& src, HashAlg alg);
+
 }  // namespace veritrace::binding
