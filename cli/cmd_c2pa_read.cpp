@@ -21,6 +21,7 @@ struct ReadArgs {
   bool detailed = false;
   bool verbose = false;
   bool fetch_remote = false;
+  bool strict = false;
 };
 
 int exit_for_state(c2pa::ValidationState s) {
@@ -41,6 +42,7 @@ int run_read(const ReadArgs& args) {
   options.no_trust_check = args.no_trust_check;
   options.detailed = args.detailed;
   options.fetch_remote = args.fetch_remote;
+  options.strict = args.strict;
   c2pa::Reader reader(options);  // trust anchor problems end the run before any file
 
   int code = 0;
@@ -86,6 +88,9 @@ void add_c2pa_commands(CLI::App& app, Action& run) {
   read->add_option("--trust", args->trust, "PEM file of trusted root certificates (repeatable)");
   read->add_flag("--no-trust-check", args->no_trust_check, "Check signatures, hashes and certificates, but not trust");
   read->add_flag("--detailed", args->detailed, "Every assertion's full data, the raw claim and the certificate chain");
+  read->add_flag("--strict", args->strict,
+                 "Apply the C2PA certificate profile and RFC 5280 path rules where c2pa-rs 0.90.1 is lenient "
+                 "(docs/conformance.md)");
   read->add_option("--sidecar", args->sidecar, "Validate FILE against this detached manifest store (.c2pa)");
   read->add_flag("--fetch-remote", args->fetch_remote, "Fetch a remote manifest (XMP provenance URL) when none is embedded");
   read->add_flag("-v,--verbose", args->verbose, "Text output lists success statuses too");

@@ -28,6 +28,10 @@ struct ReadOptions {
   // Fetch a remote manifest (XMP dcterms:provenance URL) when the file has none embedded.
   // Off by default: reading a file never touches the network unless asked.
   bool fetch_remote = false;
+  // Apply the C2PA certificate profile and RFC 5280 path rules where c2pa-rs 0.90.1 is lenient
+  // (signer keyUsage digitalSignature, validity of every chain certificate, issuers must be CAs).
+  // Off by default: the default reproduces the reference. See docs/conformance.md.
+  bool strict = false;
 };
 
 struct ReadResult {

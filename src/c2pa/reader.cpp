@@ -106,6 +106,7 @@ Reader::Reader(ReadOptions options) : impl_(std::make_unique<Impl>()) {
   } else if (!impl_->options.trust_anchor_files.empty()) {
     impl_->trust = cose::TrustSettings::from_pem_files(impl_->options.trust_anchor_files);
   }
+  impl_->trust.set_strict(impl_->options.strict);  // default, no_check and anchors alike
 }
 
 Reader::~Reader() = default;

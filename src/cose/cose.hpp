@@ -42,6 +42,20 @@ class TrustSettings {
   static TrustSettings from_pem_files(const std::vector<std::string>& paths);
   static TrustSettings no_check();
   TrustMode mode() const;
+
+  // Strict mode (off by default; default mode reproduces c2pa-rs 0.90.1). Adds, in every trust
+  // mode, the rules where the reference is more lenient than the C2PA certificate profile and
+  // RFC 5280 path validation (docs/conformance.md):
+  //  - the signer's keyUsage asserts digitalSignature (else signingCredential.invalid);
+  //  - every certificate of x5chain is inside its validity period at the validation time, the
+  //    trusted time-stamp's time or else now (else signingCredential.expired);
+  //  - every issuing certificate of x5chain is a v3 CA: basicConstraints cA=TRUE, keyCertSign
+  //    when keyUsage is present, pathLenConstraint respected (else signingCredential.invalid);
+  //  - with anchors, the chain must also pass OpenSSL's X509_verify_cert (X509_V_FLAG_X509_STRICT)
+  //    at the validation time, on top of c2pa-rs's own trust rules (else signingCredential.untrusted).
+  void set_strict(bool strict);
+  TrustSettings with_strict(bool strict) &&;  // TrustSettings::from_pem_files(p).with_strict(true)
+  bool strict() const;
   struct Impl;
   const Impl& impl() const { return *impl_; }
 

@@ -109,6 +109,21 @@ struct Anchors {
 bool check_certificate_trust(const Anchors& anchors, const EkuPolicy& ekus, const X509* leaf,
                              std::span<const X509* const> rest, std::optional<int64_t> signing_time);
 
+// ---- Strict mode (TrustSettings::strict; strict.cpp) ------------------------------------------
+// C2PA certificate profile: the signer's keyUsage must assert digitalSignature. Logs
+// signingCredential.invalid and returns false when it does not.
+bool check_strict_signer_key_usage(const X509* leaf, StatusLog& log);
+// RFC 5280 6.1.3 (a)(2) and 6.1.4 (k), (l), (n) over x5chain: every certificate valid at `when`
+// (signingCredential.expired), every issuing certificate a v3 CA with keyCertSign when keyUsage is
+// present and its pathLenConstraint respected (signingCredential.invalid). Returns false on any
+// failure. `rest` may start with a repeat of the leaf, as c2pa-rs allows.
+bool check_strict_chain(const X509* leaf, std::span<const X509* const> rest, int64_t when, StatusLog& log);
+// X509_verify_cert with X509_V_FLAG_X509_STRICT (and X509_V_FLAG_PARTIAL_CHAIN, since c2pa-rs
+// accepts an intermediate as an anchor) at `when`. Empty string when the path verifies, else
+// OpenSSL's reason.
+std::string strict_path_error(const Anchors& anchors, const X509* leaf, std::span<const X509* const> rest,
+                              int64_t when);
+
 // ---- RFC 3161 time-stamps ----------------------------------------------------------------------
 struct TimeStampOutcome {
   std::optional<int64_t> time;          // genTime (or signed signingTime), when the token verified
@@ -129,4 +144,5 @@ std::optional<TimeStampOutcome> validate_time_stamp(const CoseSign1& sign1, std:
 struct veritrace::cose::TrustSettings::Impl {
   TrustMode mode = TrustMode::EmptyAnchors;
   detail::Anchors anchors;
+  bool strict = false;
 };

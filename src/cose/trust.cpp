@@ -3,12 +3,14 @@
 // signer, verifies only the signatures along the given chain, and checks validity periods only at
 // a time-stamp's time. It therefore accepts an issuer without CA:TRUE and an expired intermediate
 // when there is no time-stamp, exactly as the reference does (documented in the report).
+// Strict mode (strict.cpp) adds RFC 5280 path validation on top; see docs/conformance.md.
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <utility>
 
 #include "cose/internal.hpp"
 #include "veritrace/core.hpp"
@@ -124,5 +126,14 @@ TrustSettings TrustSettings::no_check() {
 }
 
 TrustMode TrustSettings::mode() const { return impl_->mode; }
+
+void TrustSettings::set_strict(bool strict) { impl_->strict = strict; }
+
+TrustSettings TrustSettings::with_strict(bool strict) && {
+  impl_->strict = strict;
+  return std::move(*this);
+}
+
+bool TrustSettings::strict() const { return impl_->strict; }
 
 }  // namespace veritrace::cose

@@ -2,6 +2,8 @@
 // algorithm, certificate profile, trust, then the signature itself — with its status codes.
 #include <openssl/x509v3.h>
 
+#include <ctime>
+
 #include "cose/internal.hpp"
 #include "veritrace/core.hpp"
 
@@ -89,6 +91,7 @@ nlohmann::json details_of(const ParsedChain& chain, const std::optional<TimeStam
   details["trust_mode"] = trust.mode() == TrustMode::NoCheck   ? "no_check"
                           : trust.mode() == TrustMode::Anchors ? "anchors"
                                                                : "empty_anchors";
+  if (trust.strict()) details["strict"] = true;
   if (time_stamp) {
     nlohmann::json ts = nlohmann::json::object();
     if (time_stamp->time) ts["gen_time"] = rfc3339(*time_stamp->time, time_stamp->time_fraction);
@@ -110,11 +113,26 @@ bool verify_with_certificate(const CoseSign1& sign1, SigningAlg alg, const Parse
                              const TrustSettings& trust, StatusLog& log) {
   const X509* leaf = chain.leaf();
   const EkuPolicy ekus = EkuPolicy::claim_signing();
-  check_end_entity_profile(leaf, ekus, signing_time, log);
+  const bool profile_ok = check_end_entity_profile(leaf, ekus, signing_time, log);
+  const auto rest = chain.rest();
+  // Strict mode: the validation time is the trusted time-stamp's, else now (RFC 5280 6.1.3 (a)(2)).
+  const int64_t when = signing_time ? *signing_time : static_cast<int64_t>(std::time(nullptr));
+  if (trust.strict()) {
+    if (profile_ok) check_strict_signer_key_usage(leaf, log);  // else the profile already said why
+    check_strict_chain(leaf, rest, when, log);
+  }
   if (trust.mode() != TrustMode::NoCheck) {
-    const auto rest = chain.rest();
-    if (check_certificate_trust(trust.impl().anchors, ekus, leaf, rest, signing_time)) {
+    bool trusted = check_certificate_trust(trust.impl().anchors, ekus, leaf, rest, signing_time);
+    std::string path_error;
+    if (trusted && trust.strict()) {
+      path_error = strict_path_error(trust.impl().anchors, leaf, rest, when);
+      trusted = path_error.empty();
+    }
+    if (trusted) {
       log.success("signingCredential.trusted", "signing certificate trusted, found in System trust anchors");
+    } else if (!path_error.empty()) {
+      log.failure("signingCredential.untrusted",
+                  "signing certificate untrusted: RFC 5280 path validation failed (strict): " + path_error);
     } else {
       log.failure("signingCredential.untrusted", "signing certificate untrusted");
     }
