@@ -132,7 +132,8 @@ const char* format_name(Format f) {
 }
 
 bool c2pa_supported(Format f) {
-  return f == Format::Jpeg || f == Format::Png || f == Format::Bmff || f == Format::Wav || f == Format::Jumbf;
+  return f == Format::Jpeg || f == Format::Png || f == Format::Bmff || f == Format::Wav || f == Format::Jumbf ||
+         f == Format::WebP || f == Format::Tiff;
 }
 
 C2paCarrier find_c2pa(const ByteSource& src, Format format) {
@@ -141,6 +142,8 @@ C2paCarrier find_c2pa(const ByteSource& src, Format format) {
     case Format::Png: return detail::find_c2pa_png(src);
     case Format::Bmff: return detail::find_c2pa_bmff(src);
     case Format::Wav: return detail::find_c2pa_wav(src);
+    case Format::WebP: return detail::find_c2pa_webp(src);
+    case Format::Tiff: return detail::find_c2pa_tiff(src);
     case Format::Jumbf: return whole_file_store(src);
     default: unsupported(src, format, "reading C2PA data");
   }

@@ -10,6 +10,8 @@ C2paCarrier find_c2pa_jpeg(const ByteSource& src);
 C2paCarrier find_c2pa_png(const ByteSource& src);
 C2paCarrier find_c2pa_bmff(const ByteSource& src);
 C2paCarrier find_c2pa_wav(const ByteSource& src);
+C2paCarrier find_c2pa_webp(const ByteSource& src);
+C2paCarrier find_c2pa_tiff(const ByteSource& src);
 
 std::vector<NamedRange> box_map_jpeg(const ByteSource& src);
 std::vector<NamedRange> box_map_png(const ByteSource& src);
