@@ -65,6 +65,7 @@ Manifest read_manifest(const std::vector<uint8_t>& b, const jumbf::SuperBox& sb)
   m.label = sb.label;
   m.update_manifest = jumbf::uuid_fourcc(sb.type) == "c2um";
   m.superbox_payload = payload_of(b, sb);
+  m.superbox_bytes = slice(b, sb.offset, sb.size);
   const jumbf::SuperBox* claim_box = nullptr;
   for (const auto& child : sb.superboxes) {
     if (child.label == "c2pa.claim.v2") {

@@ -35,6 +35,7 @@ struct Manifest {
   std::string label;
   bool update_manifest = false;  // 'c2um'
   std::span<const uint8_t> superbox_payload;  // for ingredient manifest hashes
+  std::span<const uint8_t> superbox_bytes;    // the whole 'jumb' box, to copy into a new store
   int claim_version = 0;                      // 1 or 2; 0 when the claim is missing
   std::span<const uint8_t> claim_bytes;
   std::optional<cbor::Value> claim;
