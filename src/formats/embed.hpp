@@ -3,8 +3,10 @@
 // so the hard binding can be hashed over the exact output bytes before anything is written, and
 // the output is then streamed once. Internal to the library.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -16,11 +18,14 @@
 namespace veritrace::formats {
 
 struct Piece {
-  enum class Kind { Input, Literal, Store };
+  // Store: a slice of the store (JPEG splits it over several segments and repeats its first 8
+  // bytes in each continuation segment). StoreCrc32: the big-endian CRC-32 of `bytes` followed by
+  // the whole store (a PNG chunk's CRC, which depends on the store).
+  enum class Kind { Input, Literal, Store, StoreCrc32 };
   Kind kind = Kind::Input;
-  uint64_t offset = 0;  // Input: offset in the input
-  uint64_t length = 0;  // Input and Store: length; Literal: bytes.size()
-  std::vector<uint8_t> bytes;  // Literal
+  uint64_t offset = 0;  // Input: offset in the input; Store: offset in the store
+  uint64_t length = 0;  // Input and Store: length; Literal: bytes.size(); StoreCrc32: 4
+  std::vector<uint8_t> bytes;  // Literal; StoreCrc32: the bytes hashed before the store
 };
 
 struct EmbedLayout {
@@ -28,8 +33,8 @@ struct EmbedLayout {
   std::vector<Piece> pieces;
   uint64_t store_size = 0;            // the store slot's exact size in bytes
   uint64_t store_offset = 0;          // where the store's first byte lands in the output
-  std::vector<ByteRange> carrier;     // output ranges holding the store and its container headers:
-                                      // what c2pa.hash.data excludes
+  std::vector<ByteRange> carrier;     // output ranges holding the store and its container headers,
+                                      // one per segment/chunk/box, as find_c2pa reports them
   uint64_t output_size() const;
 };
 
@@ -49,5 +54,34 @@ std::unique_ptr<ByteSource> layout_source(const ByteSource& input, const EmbedLa
 // Streams the output to `fd` (already open for writing), then nothing else; the caller handles
 // temporary files and renames. Throws Error(Output) on write failure.
 void write_layout(const ByteSource& input, const EmbedLayout& layout, std::span<const uint8_t> store, int fd);
+
+// The exclusion c2pa-rs records in c2pa.hash.data for this layout: one range from the first to
+// the last byte of the carrier (JPEG: all APP11 segments, markers included; PNG: the whole caBX
+// chunk; RIFF: the C2PA chunk header and data, without its pad byte; BMFF and sidecars: the
+// carrier, though BMFF assets are bound with c2pa.hash.bmff instead).
+std::vector<ByteRange> data_hash_exclusions(const EmbedLayout& layout);
+
+// One entry of a c2pa.hash.bmff exclusions list (C2PA 2.x, ExclusionsMap).
+struct BmffExclusion {
+  struct DataMatch {
+    uint64_t offset = 0;  // from the start of the box
+    std::vector<uint8_t> value;
+  };
+  struct Subset {
+    uint64_t offset = 0;
+    uint64_t length = 0;  // 0: to the end of the box
+  };
+  std::string xpath;
+  std::optional<uint64_t> length;
+  std::vector<DataMatch> data;
+  std::vector<Subset> subset;
+  std::optional<uint8_t> version;
+  std::optional<std::array<uint8_t, 3>> flags;
+  std::optional<bool> exact;
+};
+
+// The exclusions c2pa-rs 0.90 writes by default in c2pa.hash.bmff.v3, in its order: the C2PA
+// 'uuid' box (data match on its UUID at offset 8), /ftyp, /mfra, /free, /skip.
+std::vector<BmffExclusion> default_bmff_exclusions();
 
 }  // namespace veritrace::formats

@@ -1,0 +1,320 @@
+// The format-independent half of embedding: edits turned into pieces, the output as a ByteSource,
+// and streaming it to a file descriptor.
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <unistd.h>
+
+#include "formats/embed_internal.hpp"
+#include "formats/read_util.hpp"
+
+namespace veritrace::formats {
+
+namespace detail {
+
+namespace {
+
+constexpr std::array<uint32_t, 256> make_crc_table() {
+  std::array<uint32_t, 256> table{};
+  for (uint32_t n = 0; n < 256; ++n) {
+    uint32_t c = n;
+    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    table[n] = c;
+  }
+  return table;
+}
+constexpr auto kCrcTable = make_crc_table();
+
+}  // namespace
+
+uint32_t crc32_update(uint32_t crc, std::span<const uint8_t> bytes) {
+  uint32_t c = crc ^ 0xFFFFFFFFu;
+  for (uint8_t b : bytes) c = kCrcTable[(c ^ b) & 0xFF] ^ (c >> 8);
+  return c ^ 0xFFFFFFFFu;
+}
+
+void put_be16(std::vector<uint8_t>& out, uint16_t value) {
+  out.push_back(static_cast<uint8_t>(value >> 8));
+  out.push_back(static_cast<uint8_t>(value));
+}
+void put_be32(std::vector<uint8_t>& out, uint32_t value) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(value >> shift));
+}
+void put_be64(std::vector<uint8_t>& out, uint64_t value) {
+  put_be32(out, static_cast<uint32_t>(value >> 32));
+  put_be32(out, static_cast<uint32_t>(value));
+}
+void put_le32(std::vector<uint8_t>& out, uint32_t value) {
+  for (int shift = 0; shift <= 24; shift += 8) out.push_back(static_cast<uint8_t>(value >> shift));
+}
+void store_be32(uint8_t* p, uint32_t value) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(value >> (24 - 8 * i));
+}
+void store_be64(uint8_t* p, uint64_t value) {
+  store_be32(p, static_cast<uint32_t>(value >> 32));
+  store_be32(p + 4, static_cast<uint32_t>(value));
+}
+
+void embed_error(ErrorKind kind, const ByteSource& input, const char* context, const std::string& message) {
+  throw Error(kind, input.name() + ": " + context + ": " + message);
+}
+
+Piece literal_piece(std::vector<uint8_t> bytes) {
+  Piece piece;
+  piece.kind = Piece::Kind::Literal;
+  piece.length = bytes.size();
+  piece.bytes = std::move(bytes);
+  return piece;
+}
+
+Piece store_piece(uint64_t store_offset, uint64_t length) {
+  Piece piece;
+  piece.kind = Piece::Kind::Store;
+  piece.offset = store_offset;
+  piece.length = length;
+  return piece;
+}
+
+uint64_t piece_length(const Piece& piece) {
+  switch (piece.kind) {
+    case Piece::Kind::Literal: return piece.bytes.size();
+    case Piece::Kind::StoreCrc32: return 4;
+    default: return piece.length;
+  }
+}
+
+std::vector<Piece> apply_edits(const ByteSource& input, const std::vector<Edit>& edits) {
+  std::vector<Piece> pieces;
+  uint64_t pos = 0;
+  auto copy_input = [&](uint64_t end) {
+    if (end > pos) pieces.push_back(Piece{Piece::Kind::Input, pos, end - pos, {}});
+    pos = end;
+  };
+  for (const auto& edit : edits) {
+    if (edit.offset < pos || !fits(input, edit.offset, edit.removed)) {
+      throw Error(ErrorKind::Internal, "embedding: overlapping or out-of-range edits");
+    }
+    copy_input(edit.offset);
+    for (const auto& piece : edit.inserted) {
+      if (piece_length(piece) > 0) pieces.push_back(piece);
+    }
+    pos += edit.removed;
+  }
+  copy_input(input.size());
+  return pieces;
+}
+
+uint64_t output_offset_of(const std::vector<Edit>& edits, size_t index) {
+  uint64_t out = edits.at(index).offset;
+  for (size_t i = 0; i < index; ++i) {
+    for (const auto& piece : edits[i].inserted) out += piece_length(piece);
+    out -= edits[i].removed;
+  }
+  return out;
+}
+
+}  // namespace detail
+
+uint64_t EmbedLayout::output_size() const {
+  uint64_t total = 0;
+  for (const auto& piece : pieces) total += detail::piece_length(piece);
+  return total;
+}
+
+EmbedLayout plan_embedding(const ByteSource& input, Format format, uint64_t store_size) {
+  // Every store is a JUMBF box, so at least its 8-byte header (JPEG repeats it per segment).
+  if (store_size < 8) throw Error(ErrorKind::Internal, "embedding: a manifest store has at least 8 bytes");
+  switch (format) {
+    case Format::Jpeg: return detail::plan_jpeg(input, store_size);
+    case Format::Png: return detail::plan_png(input, store_size);
+    case Format::Wav:
+    case Format::WebP:
+    case Format::Avi: return detail::plan_riff(input, format, store_size);
+    case Format::Bmff: return detail::plan_bmff(input, store_size);
+    case Format::Jumbf: {  // a sidecar is the store alone
+      EmbedLayout layout;
+      layout.format = format;
+      layout.store_size = store_size;
+      layout.pieces.push_back(detail::store_piece(0, store_size));
+      layout.carrier.push_back({0, store_size});
+      return layout;
+    }
+    default:
+      throw Error(ErrorKind::Unsupported,
+                  input.name() + ": embedding a manifest store in " + format_name(format) + " is not supported");
+  }
+}
+
+std::vector<ByteRange> data_hash_exclusions(const EmbedLayout& layout) {
+  if (layout.carrier.empty()) return {};
+  const ByteRange& first = layout.carrier.front();
+  if (layout.format == Format::Wav || layout.format == Format::WebP || layout.format == Format::Avi) {
+    return {{first.offset, 8 + layout.store_size}};  // c2pa-rs leaves the RIFF pad byte hashed
+  }
+  return {{first.offset, layout.carrier.back().end() - first.offset}};
+}
+
+std::vector<BmffExclusion> default_bmff_exclusions() {
+  static constexpr std::array<uint8_t, 16> kC2paUuid = {0xd8, 0xfe, 0xc3, 0xd6, 0x1b, 0x0e, 0x48, 0x3c,
+                                                        0x92, 0x97, 0x58, 0x28, 0x87, 0x7e, 0xc4, 0x81};
+  std::vector<BmffExclusion> out;
+  BmffExclusion uuid;
+  uuid.xpath = "/uuid";
+  uuid.data.push_back({8, std::vector<uint8_t>(kC2paUuid.begin(), kC2paUuid.end())});
+  out.push_back(std::move(uuid));
+  for (const char* xpath : {"/ftyp", "/mfra", "/free", "/skip"}) {
+    BmffExclusion e;
+    e.xpath = xpath;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+namespace {
+
+// Reads the output described by a layout; the store reads as zeros while it is not known yet.
+class PieceReader {
+ public:
+  PieceReader(const ByteSource& input, const EmbedLayout& layout, std::span<const uint8_t> store)
+      : input_(input), layout_(layout), store_(store) {
+    if (!store_.empty() && store_.size() != layout_.store_size) {
+      throw Error(ErrorKind::Internal, "embedding: store is " + std::to_string(store_.size()) +
+                                           " bytes but the layout planned " + std::to_string(layout_.store_size));
+    }
+    for (size_t i = 0; i < layout_.pieces.size(); ++i) {
+      const Piece& piece = layout_.pieces[i];
+      if (piece.kind == Piece::Kind::Store &&
+          (piece.offset > layout_.store_size || piece.length > layout_.store_size - piece.offset)) {
+        throw Error(ErrorKind::Internal, "embedding: store slice outside the store");
+      }
+      if (piece.kind == Piece::Kind::Input && !detail::fits(input_, piece.offset, piece.length)) {
+        throw Error(ErrorKind::Internal, "embedding: input piece outside the input");
+      }
+      if (piece.kind == Piece::Kind::StoreCrc32) crcs_[i] = store_crc(piece.bytes);
+    }
+  }
+
+  // Copies bytes [within, within + out.size()) of piece `index` into out.
+  void read(size_t index, uint64_t within, std::span<uint8_t> out) const {
+    const Piece& piece = layout_.pieces[index];
+    switch (piece.kind) {
+      case Piece::Kind::Input: input_.read_at(piece.offset + within, out); break;
+      case Piece::Kind::Literal: std::memcpy(out.data(), piece.bytes.data() + within, out.size()); break;
+      case Piece::Kind::StoreCrc32: std::memcpy(out.data(), crcs_.at(index).data() + within, out.size()); break;
+      case Piece::Kind::Store:
+        if (store_.empty()) std::fill(out.begin(), out.end(), uint8_t{0});
+        else std::memcpy(out.data(), store_.data() + piece.offset + within, out.size());
+        break;
+    }
+  }
+
+ private:
+  std::array<uint8_t, 4> store_crc(std::span<const uint8_t> prefix) const {
+    uint32_t crc = detail::crc32_update(0, prefix);
+    if (!store_.empty()) {
+      crc = detail::crc32_update(crc, store_);
+    } else {
+      static const std::vector<uint8_t> kZeros(64 * 1024, 0);
+      for (uint64_t left = layout_.store_size; left > 0;) {
+        uint64_t n = std::min<uint64_t>(left, kZeros.size());
+        crc = detail::crc32_update(crc, std::span<const uint8_t>(kZeros.data(), n));
+        left -= n;
+      }
+    }
+    std::array<uint8_t, 4> out{};
+    detail::store_be32(out.data(), crc);
+    return out;
+  }
+
+  const ByteSource& input_;
+  const EmbedLayout& layout_;
+  std::span<const uint8_t> store_;
+  std::map<size_t, std::array<uint8_t, 4>> crcs_;
+};
+
+class LayoutSource final : public ByteSource {
+ public:
+  LayoutSource(const ByteSource& input, EmbedLayout layout, std::vector<uint8_t> store)
+      : layout_(std::move(layout)), store_(std::move(store)), reader_(input, layout_, store_) {
+    name_ = input.name();
+    uint64_t pos = 0;
+    for (const auto& piece : layout_.pieces) {
+      starts_.push_back(pos);
+      pos += detail::piece_length(piece);
+    }
+    size_ = pos;
+  }
+
+  uint64_t size() const override { return size_; }
+
+  void read_at(uint64_t offset, std::span<uint8_t> out) const override {
+    if (offset > size_ || out.size() > size_ - offset) {
+      throw Error(ErrorKind::Malformed, name_ + ": read past the end of the planned output");
+    }
+    if (out.empty()) return;
+    size_t index = static_cast<size_t>(std::upper_bound(starts_.begin(), starts_.end(), offset) - starts_.begin()) - 1;
+    size_t done = 0;
+    while (done < out.size()) {
+      uint64_t within = offset + done - starts_[index];
+      uint64_t n = std::min<uint64_t>(detail::piece_length(layout_.pieces[index]) - within, out.size() - done);
+      reader_.read(index, within, out.subspan(done, static_cast<size_t>(n)));
+      done += static_cast<size_t>(n);
+      ++index;
+    }
+  }
+
+ private:
+  EmbedLayout layout_;
+  std::vector<uint8_t> store_;
+  PieceReader reader_;
+  std::vector<uint64_t> starts_;
+  uint64_t size_ = 0;
+};
+
+void write_all(int fd, std::span<const uint8_t> bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw Error(ErrorKind::Output, std::string("cannot write the output: ") + std::strerror(errno));
+    }
+    if (n == 0) throw Error(ErrorKind::Output, "cannot write the output: the write made no progress");
+    bytes = bytes.subspan(static_cast<size_t>(n));
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<ByteSource> layout_source(const ByteSource& input, const EmbedLayout& layout,
+                                          std::span<const uint8_t> store) {
+  return std::make_unique<LayoutSource>(input, layout, std::vector<uint8_t>(store.begin(), store.end()));
+}
+
+void write_layout(const ByteSource& input, const EmbedLayout& layout, std::span<const uint8_t> store, int fd) {
+  constexpr size_t kBufferSize = size_t{4} << 20;  // large writes, bounded memory
+  PieceReader reader(input, layout, store);
+  std::vector<uint8_t> buffer;
+  for (size_t i = 0; i < layout.pieces.size(); ++i) {
+    const Piece& piece = layout.pieces[i];
+    uint64_t length = detail::piece_length(piece);
+    if (piece.kind == Piece::Kind::Literal) {
+      write_all(fd, piece.bytes);
+      continue;
+    }
+    if (piece.kind == Piece::Kind::Store && !store.empty()) {
+      write_all(fd, store.subspan(static_cast<size_t>(piece.offset), static_cast<size_t>(length)));
+      continue;
+    }
+    for (uint64_t within = 0; within < length;) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(length - within, kBufferSize));
+      buffer.resize(std::max(buffer.size(), n));
+      reader.read(i, within, std::span<uint8_t>(buffer.data(), n));
+      write_all(fd, std::span<const uint8_t>(buffer.data(), n));
+      within += n;
+    }
+  }
+}
+
+}  // namespace veritrace::formats
