@@ -62,4 +62,30 @@ size_t max_sign1_size(const SigningKey& key, bool with_time_stamp);
 // TimeStampToken. Throws Error(Io) when unreachable or refused.
 std::vector<uint8_t> request_time_stamp(const std::string& url, std::span<const uint8_t> data);
 
+// ---- Additions (signing implementation) ---------------------------------------------------------
+// request_time_stamp, keeping the whole TimeStampResp too (v1 claims store it in sigTst).
+// The request carries a random nonce and certReq; the reply must be granted (or grantedWithMods)
+// and its token's imprint and nonce must match the request (Error(Malformed) otherwise).
+struct TimeStampReply {
+  std::vector<uint8_t> response;  // DER TimeStampResp, as received
+  std::vector<uint8_t> token;     // DER TimeStampToken (ContentInfo), the exact bytes inside it
+};
+TimeStampReply request_time_stamp_reply(const std::string& url, std::span<const uint8_t> data);
+
+// The COSE algorithm identifier (-7 ES256, ..., -8 EdDSA).
+int64_t cose_alg_id(SigningAlg alg);
+
+// A throwaway test PKI in the C2PA profile, made with OpenSSL: a self-signed root CA, an
+// intermediate CA and an end-entity signer (v3, basicConstraints CA:FALSE critical, keyUsage
+// digitalSignature critical, EKU emailProtection + documentSigning, SKI/AKI), every key of the
+// type `alg` needs (EC curve, RSA 2048/3072/4096 for PS256/384/512, Ed25519). For tests and
+// `veritrace c2pa keygen`; never for production. PEM text; key_pem is PKCS#8, unencrypted.
+struct TestCredentials {
+  std::string root_pem;   // root CA certificate (a trust anchor for the chain)
+  std::string chain_pem;  // leaf then intermediate
+  std::string key_pem;    // the leaf's private key
+};
+TestCredentials generate_test_credentials(SigningAlg alg, const std::string& common_name = "Veritrace Test Signer",
+                                          long valid_days = 365);
+
 }  // namespace veritrace::cose
