@@ -95,6 +95,7 @@ void add_c2pa_commands(CLI::App& app, Action& run) {
   read->add_flag("--fetch-remote", args->fetch_remote, "Fetch a remote manifest (XMP provenance URL) when none is embedded");
   read->add_flag("-v,--verbose", args->verbose, "Text output lists success statuses too");
   read->callback([args, &run] { run = [args] { return run_read(*args); }; });
+  add_c2pa_sign(*c2pa, run);
 }
 
 }  // namespace veritrace::cli
