@@ -11,6 +11,7 @@
 #   bash scripts/test.sh --fuzz-seconds 60
 # Environment: VERITRACE_STAGES="release asan fuzz" (same as the flags), FUZZ_SECONDS (default 30),
 # CTEST_JOBS (default 2), CTEST_ARGS (extra ctest arguments, e.g. "-R cbor").
+# Each stage prints its wall time and the CPU time its processes used (comparable across loads).
 # Reproducers of fuzz failures are kept in fuzz/findings/<name>/ (ignored by git).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -41,17 +42,28 @@ read -r -a ctest_extra <<< "${CTEST_ARGS:-}"
 want() { [[ " $stages " == *" $1 "* ]]; }
 summary=()
 t_all=$(date +%s)
-stage() {  # stage NAME FUNCTION: runs it, prints its wall time, stops the script on failure
-  local name=$1 fn=$2 t0 rc
+# Sets cpu_now to the CPU seconds (user + sys) used so far by this shell's finished children, from
+# the `times` builtin (which must run in this shell, not in a $(...) subshell).
+cpu_now=0
+child_cpu() {
+  local f; f=$(mktemp); times >"$f"
+  cpu_now=$(awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); sub("s", "", a[2]); t += a[1] * 60 + a[2] } print t }' "$f")
+  rm -f "$f"
+}
+stage() {  # stage NAME FUNCTION: runs it, prints its wall and CPU time, stops the script on failure
+  local name=$1 fn=$2 rc t0 c0 w c verdict
   echo "=== test.sh: stage $name ===" >&2
-  t0=$(date +%s)
+  t0=$(date +%s); child_cpu; c0=$cpu_now
   set +e
   ( set -e; "$fn" )
   rc=$?
   set -e
-  local dt=$(( $(date +%s) - t0 ))
-  summary+=("$(printf '%-8s %-6s %4d s' "$name" "$([ $rc = 0 ] && echo ok || echo FAILED)" "$dt")")
-  echo "=== test.sh: stage $name $([ $rc = 0 ] && echo passed || echo FAILED) in ${dt} s ===" >&2
+  w=$(( $(date +%s) - t0 ))
+  child_cpu
+  c=$(awk -v a="$c0" -v b="$cpu_now" 'BEGIN { printf "%.0f", b - a }')
+  verdict=$([ $rc = 0 ] && echo ok || echo FAILED)
+  summary+=("$(printf '%-8s %-6s wall %5d s   cpu %5d s' "$name" "$verdict" "$w" "$c")")
+  echo "=== test.sh: stage $name $([ $rc = 0 ] && echo passed || echo FAILED) in ${w} s (cpu ${c} s) ===" >&2
   if [ $rc != 0 ]; then report; exit $rc; fi
 }
 report() {
