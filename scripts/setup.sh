@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
     --deps) mode=deps ;;
     --check) mode=check ;;
     --target) targets+=(--target "${2:?--target needs a name}"); shift ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
