@@ -78,7 +78,7 @@ int64_t cose_alg_id(SigningAlg alg);
 // A throwaway test PKI in the C2PA profile, made with OpenSSL: a self-signed root CA, an
 // intermediate CA and an end-entity signer (v3, basicConstraints CA:FALSE critical, keyUsage
 // digitalSignature critical, EKU emailProtection + documentSigning, SKI/AKI), every key of the
-// type `alg` needs (EC curve, RSA 2048/3072/4096 for PS256/384/512, Ed25519). For tests and
+// type `alg` needs (EC curve, RSA 2048 for PS256 and 3072 for PS384/PS512, Ed25519). For tests and
 // `veritrace c2pa keygen`; never for production. PEM text; key_pem is PKCS#8, unencrypted.
 struct TestCredentials {
   std::string root_pem;   // root CA certificate (a trust anchor for the chain)

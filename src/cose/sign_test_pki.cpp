@@ -37,8 +37,8 @@ EvpPkeyPtr make_key(SigningAlg alg, bool ca) {
     case SigningAlg::Ps256:
     case SigningAlg::Ps384:
     case SigningAlg::Ps512: {
-      // CA keys stay at 2048 bits (fast to make); the signer's grows with the hash.
-      size_t bits = ca ? 2048 : alg == SigningAlg::Ps256 ? 2048 : alg == SigningAlg::Ps384 ? 3072 : 4096;
+      // CA keys stay at 2048 bits (fast to make); the signer's is 3072 for PS384 and PS512.
+      size_t bits = ca || alg == SigningAlg::Ps256 ? 2048 : 3072;
       key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", bits);
       break;
     }

@@ -304,3 +304,39 @@ inline std::vector<uint8_t> make_cose(const CoseSpec& spec, EVP_PKEY* key, const
 }
 
 }  // namespace vt_test::cose
+
+// ---- Signing tests (additive) ------------------------------------------------------------------
+namespace vt_test::cose {
+
+// PKCS#8 PEM of a private key (traditional = the older "BEGIN EC/RSA PRIVATE KEY" form).
+inline std::string key_pem_of(EVP_PKEY* key, bool traditional = false) {
+  BIO* bio = BIO_new(BIO_s_mem());
+  if (traditional) {
+    PEM_write_bio_PrivateKey_traditional(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+  } else {
+    PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+  }
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);
+  std::string text(data, static_cast<size_t>(len));
+  BIO_free(bio);
+  return text;
+}
+
+// A test root CA (self-signed, keyCertSign) and an intermediate under it, both P-256.
+struct TestCa {
+  Key root_key = ec_key();
+  Key intermediate_key = ec_key();
+  Cert root;
+  Cert intermediate;
+  TestCa() {
+    CertSpec root_spec{"Test Root CA", "Veritrace Test", true, "critical,keyCertSign,cRLSign", "", -7200,
+                       3600L * 24 * 3650, 100};
+    root = make_cert(root_spec, root_key.get(), nullptr, nullptr);
+    CertSpec mid_spec{"Test Intermediate CA", "Veritrace Test", true, "critical,keyCertSign,cRLSign", "", -7200,
+                      3600L * 24 * 1825, 101};
+    intermediate = make_cert(mid_spec, intermediate_key.get(), root.get(), root_key.get());
+  }
+};
+
+}  // namespace vt_test::cose
