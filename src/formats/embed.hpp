@@ -39,15 +39,16 @@ struct EmbedLayout {
 };
 
 // Plans the output: `input` with any existing C2PA store removed and a store of exactly
-// `store_size` bytes inserted where the format puts it (JPEG: APP11 segments after SOI and any
-// APP0/APP1; PNG: caBX chunk after IHDR; WAV: 'C2PA' chunk at the end, RIFF size updated; BMFF:
-// top-level 'uuid' box, with chunk offsets (stco/co64, tfhd/trun base offsets where needed)
-// patched if boxes move). Throws Error(Unsupported) for formats we cannot embed into, and
-// Error(Malformed) for inputs whose structure is broken.
+// `store_size` bytes inserted where c2pa-rs 0.90 puts it (JPEG: APP11 segments in place of the
+// old store, else after the last APP0, else after SOI; PNG: caBX chunk after IHDR; WAV/WebP/AVI:
+// 'C2PA' chunk at the end of the RIFF form, RIFF size updated; BMFF: top-level C2PA 'uuid' box in
+// place of the old one, else after 'ftyp', with moved absolute offsets patched: stco/co64/saio,
+// tfhd base offsets, tfra, HEIF iloc). Throws Error(Unsupported) for formats we cannot embed
+// into (and RF64, BMFF update manifests), Error(Malformed) for inputs whose structure is broken.
 EmbedLayout plan_embedding(const ByteSource& input, Format format, uint64_t store_size);
 
 // The output as a ByteSource (for hashing before writing); the store slot reads as `store`, or
-// as zeros while `store` is empty.
+// as zeros while `store` is empty. `input` must outlive the returned source.
 std::unique_ptr<ByteSource> layout_source(const ByteSource& input, const EmbedLayout& layout,
                                           std::span<const uint8_t> store);
 
