@@ -10,7 +10,8 @@
 #   bash scripts/test.sh --asan --fuzz   # the stages named (any of --release --asan --fuzz)
 #   bash scripts/test.sh --fuzz-seconds 60
 # Environment: VERITRACE_STAGES="release asan fuzz" (same as the flags), FUZZ_SECONDS (default 30),
-# CTEST_JOBS (default 2), CTEST_ARGS (extra ctest arguments, e.g. "-R cbor").
+# CTEST_JOBS (default 2), CTEST_ARGS (extra ctest arguments, e.g. "-R cbor"), FAIL_FAST=1 (stop at
+# the first failing stage; by default every selected stage runs and the exit status is 1 if any failed).
 # Each stage prints its wall time and the CPU time its processes used (comparable across loads).
 # Reproducers of fuzz failures are kept in fuzz/findings/<name>/ (ignored by git).
 set -euo pipefail
@@ -50,7 +51,8 @@ child_cpu() {
   cpu_now=$(awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); sub("s", "", a[2]); t += a[1] * 60 + a[2] } print t }' "$f")
   rm -f "$f"
 }
-stage() {  # stage NAME FUNCTION: runs it, prints its wall and CPU time, stops the script on failure
+status=0
+stage() {  # stage NAME FUNCTION: runs it, prints its wall and CPU time; a failure is remembered
   local name=$1 fn=$2 rc t0 c0 w c verdict
   echo "=== test.sh: stage $name ===" >&2
   t0=$(date +%s); child_cpu; c0=$cpu_now
@@ -64,7 +66,8 @@ stage() {  # stage NAME FUNCTION: runs it, prints its wall and CPU time, stops t
   verdict=$([ $rc = 0 ] && echo ok || echo FAILED)
   summary+=("$(printf '%-8s %-6s wall %5d s   cpu %5d s' "$name" "$verdict" "$w" "$c")")
   echo "=== test.sh: stage $name $([ $rc = 0 ] && echo passed || echo FAILED) in ${w} s (cpu ${c} s) ===" >&2
-  if [ $rc != 0 ]; then report; exit $rc; fi
+  [ $rc = 0 ] || status=1
+  if [ $rc != 0 ] && [ "${FAIL_FAST:-0}" = 1 ]; then report; exit 1; fi
 }
 report() {
   echo "=== test.sh summary (total $(( $(date +%s) - t_all )) s) ===" >&2
@@ -137,6 +140,7 @@ fuzz() {
 }
 
 for s in release asan fuzz; do
-  want "$s" && stage "$s" "$s"
+  if want "$s"; then stage "$s" "$s"; fi
 done
 report
+exit $status
