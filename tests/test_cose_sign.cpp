@@ -733,6 +733,14 @@ TEST(CoseSignHsm, SoftHsmKeyThroughPkcs11Engine) {
   // A wrong PIN or object is a clear Error(Key).
   expect_key_error("engine:pkcs11:pkcs11:token=veritrace;object=nothing;type=private;pin-value=1234",
                    (d / "chain.pem").string(), "cannot load private key");
+  // The PIN never appears in a message.
+  try {
+    vc::SigningKey::load("engine:pkcs11:pkcs11:token=veritrace;object=nothing;pin-value=98765;type=private",
+                         (d / "chain.pem").string());
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()).find("98765"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("pin-value=***;type=private"), std::string::npos) << e.what();
+  }
   // The token's key does not match another chain.
   Creds other(vc::SigningAlg::Es256);
   expect_key_error(uri, other.chain, "does not match");

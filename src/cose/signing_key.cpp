@@ -115,6 +115,17 @@ EvpPkeyPtr load_from_store(const std::string& uri, const std::string& shown_as) 
             "; expected an unencrypted PEM private key: PKCS#8, or traditional EC/RSA)");
 }
 
+// A key id as shown in messages: the PIN (pin-value=..., RFC 7512) is never printed.
+std::string redacted(const std::string& id) {
+  std::string out = id;
+  for (size_t at = out.find("pin-value="); at != std::string::npos; at = out.find("pin-value=", at + 1)) {
+    const size_t begin = at + 10;
+    const size_t end = out.find_first_of(";?&", begin);
+    out.replace(begin, (end == std::string::npos ? out.size() : end) - begin, "***");
+  }
+  return out;
+}
+
 // "engine:<id>:<key id>", e.g. engine:pkcs11:pkcs11:token=t;object=k;type=private;pin-value=1234.
 // $VERITRACE_PKCS11_MODULE sets the engine's MODULE_PATH (default: p11-kit's proxy, which loads
 // the modules registered with p11-kit); $VERITRACE_PKCS11_PIN sets its PIN.
@@ -152,7 +163,7 @@ EvpPkeyPtr load_from_engine(const std::string& spec, EnginePtr& engine_out) {
   }
   EvpPkeyPtr key(ENGINE_load_private_key(engine.get(), key_id.c_str(), const_cast<UI_METHOD*>(UI_null()), nullptr));
   if (!key) {
-    key_error("engine \"" + engine_id + "\" cannot load private key \"" + key_id + "\": " + openssl_reason() +
+    key_error("engine \"" + engine_id + "\" cannot load private key \"" + redacted(key_id) + "\": " + openssl_reason() +
               " (check the token and object names, and give the PIN as pin-value= in the URI or "
               "$VERITRACE_PKCS11_PIN)");
   }
