@@ -3,6 +3,10 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
 
 namespace veritrace {
 
@@ -59,9 +63,102 @@ void Hasher::update(std::span<const uint8_t> bytes) {
   }
 }
 
+namespace {
+
+// Large ranges are read by a second thread one chunk ahead of the hash, so copying the file
+// into memory (pread) overlaps with SHA-2 instead of adding to it.
+constexpr uint64_t kReadAheadThreshold = 8u << 20;
+
+class ReadAhead {
+ public:
+  ReadAhead(const ByteSource& source, uint64_t offset, uint64_t length)
+      : source_(source), next_offset_(offset), remaining_(length) {
+    buffers_[0].resize(kChunk);
+    buffers_[1].resize(kChunk);
+    worker_ = std::thread([this] { run(); });
+  }
+  ~ReadAhead() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    worker_.join();
+  }
+  ReadAhead(const ReadAhead&) = delete;
+  ReadAhead& operator=(const ReadAhead&) = delete;
+
+  // The next filled chunk; empty at the end. Rethrows a read error from the worker.
+  std::span<const uint8_t> next() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (consumed_ > 0) {  // hand the previous buffer back to the reader
+      --filled_;
+      cv_.notify_all();
+    }
+    cv_.wait(lock, [this] { return filled_ > 0 || done_; });
+    if (error_) std::rethrow_exception(error_);
+    if (filled_ == 0) return {};
+    const auto& b = buffers_[consumed_ % 2];
+    size_t n = sizes_[consumed_ % 2];
+    ++consumed_;
+    return std::span<const uint8_t>(b.data(), n);
+  }
+
+ private:
+  void run() {
+    uint64_t produced = 0;
+    try {
+      while (true) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        cv_.wait(lock, [this] { return filled_ < 2 || stop_; });
+        if (stop_ || remaining_ == 0) break;
+        size_t n = static_cast<size_t>(std::min<uint64_t>(remaining_, kChunk));
+        uint64_t at = next_offset_;
+        auto& buffer = buffers_[produced % 2];
+        lock.unlock();
+        source_.read_at(at, std::span(buffer.data(), n));
+        lock.lock();
+        sizes_[produced % 2] = n;
+        ++produced;
+        ++filled_;
+        next_offset_ += n;
+        remaining_ -= n;
+        cv_.notify_all();
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      error_ = std::current_exception();
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    done_ = true;
+    cv_.notify_all();
+  }
+
+  const ByteSource& source_;
+  uint64_t next_offset_;
+  uint64_t remaining_;
+  std::vector<uint8_t> buffers_[2];
+  size_t sizes_[2] = {0, 0};
+  int filled_ = 0;        // chunks read and not yet handed back
+  uint64_t consumed_ = 0;  // chunks handed to the hash
+  bool stop_ = false;
+  bool done_ = false;
+  std::exception_ptr error_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::thread worker_;
+};
+
+}  // namespace
+
 void Hasher::update_from(const ByteSource& source, uint64_t offset, uint64_t length) {
   if (offset > source.size() || length > source.size() - offset) {
     throw_malformed(source.name() + ": hashed range runs past the end of the file");
+  }
+  if (length >= kReadAheadThreshold) {
+    ReadAhead reader(source, offset, length);
+    for (auto chunk = reader.next(); !chunk.empty(); chunk = reader.next()) update(chunk);
+    return;
   }
   thread_local std::vector<uint8_t> buffer(kChunk);
   while (length > 0) {
