@@ -78,4 +78,23 @@ RunResult run(const std::string& command_line) {
   return r;
 }
 
+bool node_available() {
+  static const bool available = [] {
+    RunResult r = run("node --version");
+    if (r.exit_code != 0) return false;
+    // "v20.20.2"
+    size_t pos = r.out.find('v');
+    if (pos == std::string::npos) return false;
+    int major = 0;
+    bool digits = false;
+    for (size_t i = pos + 1; i < r.out.size() && r.out[i] >= '0' && r.out[i] <= '9'; ++i) {
+      major = major * 10 + (r.out[i] - '0');
+      digits = true;
+      if (major > 1000) break;
+    }
+    return digits && major >= 20;
+  }();
+  return available;
+}
+
 }  // namespace vt_test

@@ -38,6 +38,10 @@ struct RunResult {
 RunResult run(const std::string& command_line);
 std::string shell_quote(const std::string& s);
 
+// True when `node --version` runs and reports major version 20 or newer (what the c2pa-ref
+// scripts in ../shared/tools/c2pa-ref need). Checked once per process.
+bool node_available();
+
 }  // namespace vt_test
 
 // Skips the current test with a visible message when ../shared is absent.
