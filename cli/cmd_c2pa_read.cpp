@@ -77,6 +77,11 @@ int run_read(const ReadArgs& args) {
     const nlohmann::json& out = all.size() == 1 ? all[0] : all;
     std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   }
+  std::cout.flush();
+  if (!std::cout) {
+    std::cerr << "veritrace: cannot write the report to standard output\n";
+    return worst(code, static_cast<int>(ExitCode::OutputFailed));
+  }
   return code;
 }
 

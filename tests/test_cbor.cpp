@@ -77,3 +77,14 @@ TEST(Cbor, JsonViewRendersBytesAsBase64) {
 
 
 }
+
+TEST(Cbor, JsonViewReplacesInvalidUtf8) {
+  // Text "a\xFFb" and an overlong "/" (C0 AF): both must become U+FFFD, and dump() must not throw.
+  auto v = cbor::decode(hex("a16161" "6361ff62"));
+  auto j = cbor::to_json(v);
+  EXPECT_EQ(j["a"].get<std::string>(), "a\xEF\xBF\xBD" "b");
+  EXPECT_NO_THROW((void)j.dump());
+  auto overlong = cbor::to_json(cbor::decode(hex("62c0af")));
+  EXPECT_EQ(overlong.get<std::string>(), "\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(cbor::to_json(cbor::decode(hex("63e282ac"))).get<std::string>(), "\xE2\x82\xAC");  // the euro sign survives
+}

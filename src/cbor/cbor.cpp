@@ -412,12 +412,47 @@ std::vector<uint8_t> encode(const Value& v) {
 // ---- JSON views ----
 
 namespace {
+// CBOR text must be UTF-8 (RFC 8949 3.1) but hostile files break that rule; JSON output must
+// never fail on it, so invalid sequences become U+FFFD.
+std::string valid_utf8(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    bool ok = len > 0 && i + len <= s.size();
+    uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+    for (size_t k = 1; ok && k < len; ++k) {
+      unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      ok = (cc & 0xC0) == 0x80;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are invalid too.
+    if (ok && ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+               (cp >= 0xD800 && cp <= 0xDFFF))) {
+      ok = false;
+    }
+    if (ok) {
+      out.append(s, i, len);
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
 std::string key_text(const Value& k) {
   const Value& u = k.untagged();
   switch (u.type) {
     case Type::Text: return u.text;
     case Type::Unsigned: return std::to_string(u.uint);
-    case Type::Negative: return "-" + std::to_string(u.uint + 1);
+    case Type::Negative: {
+      std::string text(1, '-');  // built in steps: GCC 12 -O3 misreports "-" + string (-Wrestrict)
+      text += std::to_string(u.uint + 1);
+      return text;
+    }
     default: return to_json(u).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace).substr(0, 256);
   }
 }
@@ -432,7 +467,7 @@ nlohmann::json to_json(const Value& v, bool bytes_as_array) {
     case Type::Bytes:
       if (bytes_as_array) return nlohmann::json(v.bytes);
       return base64_encode(v.bytes);
-    case Type::Text: return v.text;
+    case Type::Text: return valid_utf8(v.text);
     case Type::Array: {
       nlohmann::json a = nlohmann::json::array();
       for (const auto& i : v.items) a.push_back(to_json(i, bytes_as_array));

@@ -54,6 +54,10 @@ bool issued_by_anchor(const Anchors& anchors, const X509* cert) {
 bool check_certificate_trust(const Anchors& anchors, const EkuPolicy& ekus, const X509* leaf,
                              std::span<const X509* const> rest, std::optional<int64_t> signing_time) {
   if (anchors.certs.empty() || !leaf) return false;
+  // A chain certificate that does not parse cannot be part of a trusted path.
+  for (const X509* c : rest) {
+    if (!c) return false;
+  }
   if (!has_allowed_eku(leaf, ekus)) return false;
 
   std::vector<const X509*> chain;
@@ -79,9 +83,9 @@ namespace {
 
 std::string read_text_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorKind::Io, "cannot read trust anchor file " + path);
+  if (!in) throw Error(ErrorKind::Key, "cannot read trust anchor file " + path);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw Error(ErrorKind::Io, "cannot read trust anchor file " + path);
+  if (in.bad()) throw Error(ErrorKind::Key, "cannot read trust anchor file " + path);
   return text;
 }
 
