@@ -58,7 +58,7 @@ c2pa::ReadResult read_bytes(const c2pa::Reader& reader, const std::vector<uint8_
 
 TEST(C2paFormatsMore, SignedSamplesValidateWithoutTrustCheck) {
   auto reader = no_trust_reader();
-  for (const char* f : {"es256.webp", "es256-ii.tif", "es256-mm.tif"}) {
+  for (const char* f : {"es256.webp", "es256-ii.tif", "es256-mm.tif", "es256.gif", "es256.mp3"}) {
     auto r = reader.read_file(fixture(f).string());
     EXPECT_STREQ(c2pa::state_name(r.state), "Valid") << f;
     EXPECT_EQ(failures(r), "-") << f;
@@ -68,7 +68,7 @@ TEST(C2paFormatsMore, SignedSamplesValidateWithoutTrustCheck) {
 TEST(C2paFormatsMore, SignedSamplesAreTrustedWithTheTestRoot) {
   VT_REQUIRE_SHARED(shared);
   auto reader = trusting_reader(shared);
-  for (const char* f : {"es256.webp", "es256-ii.tif", "es256-mm.tif"}) {
+  for (const char* f : {"es256.webp", "es256-ii.tif", "es256-mm.tif", "es256.gif", "es256.mp3"}) {
     auto r = reader.read_file(fixture(f).string());
     EXPECT_STREQ(c2pa::state_name(r.state), "Trusted") << f;
     EXPECT_EQ(failures(r), "-") << f;
@@ -87,6 +87,13 @@ TEST(C2paFormatsMore, TamperedPixelsGiveDataHashMismatch) {
     auto r = read_bytes(reader, tampered(bytes, vp8 + 20));
     EXPECT_STREQ(c2pa::state_name(r.state), "Invalid");
     EXPECT_EQ(failures(r), "assertion.dataHash.mismatch");
+  }
+  for (const char* f : {"es256.gif", "es256.mp3"}) {
+    // Both end with image/audio data: the last image's data sub-blocks, the last MPEG frames.
+    auto bytes = vt_test::read_file(fixture(f));
+    auto r = read_bytes(reader, tampered(bytes, bytes.size() - 20));
+    EXPECT_STREQ(c2pa::state_name(r.state), "Invalid") << f;
+    EXPECT_EQ(failures(r), "assertion.dataHash.mismatch") << f;
   }
   for (const char* f : {"es256-ii.tif", "es256-mm.tif"}) {
     auto bytes = vt_test::read_file(fixture(f));

@@ -3,6 +3,7 @@
 // and robustness (truncation, loops, huge counts, offsets past the end).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string_view>
 
@@ -327,4 +328,204 @@ TEST(Tiff, LongIfdChainIsBoundedAndQuick) {
   auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(error_kind_of(w.out), ErrorKind::Malformed);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+// ---- GIF ----
+
+namespace {
+
+Bytes sub_blocks(const Bytes& data) {
+  Bytes out;
+  for (size_t i = 0; i < data.size(); i += 255) {
+    size_t n = std::min<size_t>(255, data.size() - i);
+    out.push_back(uint8_t(n));
+    out.insert(out.end(), data.begin() + long(i), data.begin() + long(i + n));
+  }
+  out.push_back(0);
+  return out;
+}
+
+Bytes gif_app(std::string_view id11, const Bytes& data) {
+  Bytes out{0x21, 0xFF, 0x0B};
+  append(out, id11);
+  append(out, sub_blocks(data));
+  return out;
+}
+
+// Header, screen descriptor with a 2-color global table, optional blocks, one image, trailer.
+Bytes gif_with(const std::vector<Bytes>& blocks_before_image, bool local_table = false) {
+  Bytes out;
+  append(out, "GIF89a");
+  append(out, Bytes{1, 0, 1, 0, 0x80, 0, 0});  // 1x1, global color table of 2 entries
+  append(out, Bytes(6, 0xEE));
+  for (const auto& b : blocks_before_image) append(out, b);
+  append(out, Bytes{0x21, 0xF9, 4, 0, 0, 0, 0, 0});  // graphic control extension
+  append(out, Bytes{0x2C, 0, 0, 0, 0, 1, 0, 1, 0, uint8_t(local_table ? 0x80 : 0)});
+  if (local_table) append(out, Bytes(6, 0xDD));
+  out.push_back(2);  // LZW minimum code size
+  append(out, sub_blocks(Bytes{0x44, 0x01}));
+  out.push_back(0x3B);
+  return out;
+}
+
+}  // namespace
+
+TEST(Gif, FindsTheStoreAcrossSubBlocks) {
+  Bytes store = fake_store(600);  // spans three sub-blocks
+  Bytes comment{0x21, 0xFE};
+  append(comment, sub_blocks(Bytes(10, 'c')));
+  Bytes c2pa = gif_app(std::string_view("C2PA_GIF\x01\x00\x00", 11), store);
+  Bytes file = gif_with({comment, c2pa});
+  auto src = make_span_source(file);
+  EXPECT_EQ(detect(*src).format, Format::Gif);
+  EXPECT_TRUE(c2pa_supported(Format::Gif));
+  auto carrier = find_c2pa(*src, Format::Gif);
+  EXPECT_EQ(carrier.store, store);
+  ASSERT_EQ(carrier.carrier_ranges.size(), 1u);
+  EXPECT_EQ(carrier.carrier_ranges[0].offset, 13 + 6 + comment.size());
+  EXPECT_EQ(carrier.carrier_ranges[0].length, c2pa.size());
+  expect_truncations_handled(file);
+}
+
+TEST(Gif, BoxMapNamesBlocksLikeC2paRs) {
+  Bytes c2pa = gif_app(std::string_view("C2PA_GIF\x01\x00\x00", 11), fake_store(3));
+  Bytes file = gif_with({c2pa}, true);
+  auto map = box_map(*make_span_source(file), Format::Gif);
+  std::vector<std::string> names;
+  for (const auto& piece : map) names.push_back(piece.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"GIF89a", "LSD", "C2PA", "21F9", "2C", "TBID", "3B"}));
+  EXPECT_EQ(map[1].range.length, 7u + 6u);   // the global color table joins the descriptor
+  EXPECT_EQ(map[4].range.length, 10u + 6u);  // and a local one its image descriptor
+  uint64_t expected_offset = 0;
+  for (const auto& piece : map) {
+    EXPECT_EQ(piece.range.offset, expected_offset) << piece.name;
+    expected_offset = piece.range.end();
+  }
+  EXPECT_EQ(expected_offset, file.size());
+  // Without a store: an empty "C2PA" piece where one would go.
+  auto plain = box_map(*make_span_source(gif_with({})), Format::Gif);
+  ASSERT_GE(plain.size(), 3u);
+  EXPECT_EQ(plain[2].name, "C2PA");
+  EXPECT_EQ(plain[2].range.length, 0u);
+}
+
+TEST(Gif, StoreAfterTheFirstImageIsIgnoredAndXmpGivesTheUrl) {
+  std::string xmp = "<x:xmpmeta><rdf:Description dcterms:provenance=\"https://example.com/g.c2pa\"/></x:xmpmeta>";
+  Bytes file = gif_with({gif_app("XMP DataXMP", Bytes(xmp.begin(), xmp.end()))});
+  auto carrier = carrier_of(file);
+  EXPECT_TRUE(carrier.store.empty());
+  ASSERT_TRUE(carrier.remote_url.has_value());
+  EXPECT_EQ(*carrier.remote_url, "https://example.com/g.c2pa");
+  Bytes late = gif_with({});
+  late.pop_back();  // trailer
+  append(late, gif_app(std::string_view("C2PA_GIF\x01\x00\x00", 11), fake_store(3)));
+  late.push_back(0x3B);
+  EXPECT_TRUE(carrier_of(late).store.empty());
+}
+
+TEST(Gif, BrokenBlocksAreMalformed) {
+  Bytes file = gif_with({});
+  file[13 + 6] = 0x99;  // unknown block introducer
+  EXPECT_EQ(error_kind_of(file), ErrorKind::Malformed);
+  Bytes bad_app = gif_with({Bytes{0x21, 0xFF, 0x0A}});
+  EXPECT_EQ(error_kind_of(bad_app), ErrorKind::Malformed);
+  // A store whose sub-blocks run past the end.
+  Bytes cut = gif_with({gif_app(std::string_view("C2PA_GIF\x01\x00\x00", 11), fake_store(300))});
+  cut.resize(13 + 6 + 100);
+  EXPECT_EQ(error_kind_of(cut), ErrorKind::Malformed);
+}
+
+// ---- MP3 ----
+
+namespace {
+
+void syncsafe(Bytes& out, uint32_t v) {
+  for (int s = 21; s >= 0; s -= 7) out.push_back(uint8_t((v >> s) & 0x7F));
+}
+
+Bytes id3_frame(std::string_view id, const Bytes& body) {
+  Bytes out;
+  append(out, id);
+  syncsafe(out, uint32_t(body.size()));
+  out.push_back(0);
+  out.push_back(0);
+  append(out, body);
+  return out;
+}
+
+Bytes geob(std::string_view mime, const Bytes& data, uint8_t encoding = 3) {
+  Bytes body{encoding};
+  append(body, mime);
+  body.push_back(0);
+  bool wide = encoding == 1 || encoding == 2;
+  append(body, wide ? std::string_view("c\0\0\0", 4) : std::string_view("c2pa\0", 5));
+  append(body, wide ? std::string_view("d\0\0\0", 4) : std::string_view("desc\0", 5));
+  append(body, data);
+  return id3_frame("GEOB", body);
+}
+
+Bytes mp3_with(const std::vector<Bytes>& frames, size_t padding = 16) {
+  Bytes body;
+  for (const auto& f : frames) append(body, f);
+  body.resize(body.size() + padding, 0);
+  Bytes out;
+  append(out, std::string_view("ID3\x04\x00\x00", 6));
+  syncsafe(out, uint32_t(body.size()));
+  append(out, body);
+  append(out, Bytes{0xFF, 0xFB, 0x90, 0x64});  // an MPEG frame header
+  out.resize(out.size() + 200, 0x55);
+  return out;
+}
+
+}  // namespace
+
+TEST(Mp3, FindsTheStoreInAGeobFrame) {
+  Bytes store = fake_store(40);
+  for (uint8_t encoding : {0, 1, 3}) {
+    for (std::string_view mime : {"application/c2pa", "application/x-c2pa-manifest-store"}) {
+      Bytes tit2 = id3_frame("TIT2", Bytes{3, 'x', 0});
+      Bytes file = mp3_with({tit2, geob(mime, store, encoding)});
+      auto src = make_span_source(file);
+      EXPECT_EQ(detect(*src).format, Format::Mp3);
+      auto carrier = find_c2pa(*src, Format::Mp3);
+      EXPECT_EQ(carrier.store, store) << mime;
+      ASSERT_EQ(carrier.carrier_ranges.size(), 1u);
+      EXPECT_EQ(carrier.carrier_ranges[0].length, store.size());
+      EXPECT_TRUE(std::equal(store.begin(), store.end(), file.begin() + long(carrier.carrier_ranges[0].offset)));
+      expect_truncations_handled(file);
+    }
+  }
+  EXPECT_TRUE(c2pa_supported(Format::Mp3));
+}
+
+TEST(Mp3, OtherGeobFramesXmpAndPlainMp3) {
+  std::string xmp = "XMP";
+  xmp.push_back('\0');
+  xmp += "<x:xmpmeta><rdf:Description dcterms:provenance=\"https://example.com/s.c2pa\"/></x:xmpmeta>";
+  Bytes file = mp3_with({geob("image/png", Bytes(20, 1)), id3_frame("PRIV", Bytes(xmp.begin(), xmp.end()))});
+  auto carrier = carrier_of(file);
+  EXPECT_TRUE(carrier.store.empty());
+  ASSERT_TRUE(carrier.remote_url.has_value());
+  EXPECT_EQ(*carrier.remote_url, "https://example.com/s.c2pa");
+  Bytes bare{0xFF, 0xFB, 0x90, 0x64};
+  bare.resize(300, 0);
+  EXPECT_TRUE(carrier_of(bare).store.empty());
+}
+
+TEST(Mp3, BrokenTagsAreMalformed) {
+  // Two stores.
+  Bytes two = mp3_with({geob("application/c2pa", fake_store(1)), geob("application/c2pa", fake_store(2))});
+  EXPECT_EQ(error_kind_of(two), ErrorKind::Malformed);
+  // Tag size past the end of the file.
+  Bytes big = mp3_with({});
+  big[6] = 0x7F;
+  EXPECT_EQ(error_kind_of(big), ErrorKind::Malformed);
+  // A frame larger than the tag.
+  Bytes frame = mp3_with({geob("application/c2pa", fake_store(2))}, 0);
+  frame[10 + 4] = 0x7F;
+  EXPECT_EQ(error_kind_of(frame), ErrorKind::Malformed);
+  // Unknown ID3 version.
+  Bytes v9 = mp3_with({});
+  v9[3] = 9;
+  EXPECT_EQ(error_kind_of(v9), ErrorKind::Malformed);
 }

@@ -133,7 +133,7 @@ const char* format_name(Format f) {
 
 bool c2pa_supported(Format f) {
   return f == Format::Jpeg || f == Format::Png || f == Format::Bmff || f == Format::Wav || f == Format::Jumbf ||
-         f == Format::WebP || f == Format::Tiff;
+         f == Format::WebP || f == Format::Tiff || f == Format::Gif || f == Format::Mp3;
 }
 
 C2paCarrier find_c2pa(const ByteSource& src, Format format) {
@@ -144,6 +144,8 @@ C2paCarrier find_c2pa(const ByteSource& src, Format format) {
     case Format::Wav: return detail::find_c2pa_wav(src);
     case Format::WebP: return detail::find_c2pa_webp(src);
     case Format::Tiff: return detail::find_c2pa_tiff(src);
+    case Format::Gif: return detail::find_c2pa_gif(src);
+    case Format::Mp3: return detail::find_c2pa_mp3(src);
     case Format::Jumbf: return whole_file_store(src);
     default: unsupported(src, format, "reading C2PA data");
   }
@@ -153,6 +155,7 @@ std::vector<NamedRange> box_map(const ByteSource& src, Format format) {
   switch (format) {
     case Format::Jpeg: return detail::box_map_jpeg(src);
     case Format::Png: return detail::box_map_png(src);
+    case Format::Gif: return detail::box_map_gif(src);
     default: unsupported(src, format, "a box map (c2pa.hash.boxes)");
   }
 }

@@ -12,8 +12,11 @@ C2paCarrier find_c2pa_bmff(const ByteSource& src);
 C2paCarrier find_c2pa_wav(const ByteSource& src);
 C2paCarrier find_c2pa_webp(const ByteSource& src);
 C2paCarrier find_c2pa_tiff(const ByteSource& src);
+C2paCarrier find_c2pa_gif(const ByteSource& src);
+C2paCarrier find_c2pa_mp3(const ByteSource& src);
 
 std::vector<NamedRange> box_map_jpeg(const ByteSource& src);
 std::vector<NamedRange> box_map_png(const ByteSource& src);
+std::vector<NamedRange> box_map_gif(const ByteSource& src);
 
 }  // namespace veritrace::formats::detail
