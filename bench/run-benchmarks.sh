@@ -9,6 +9,7 @@
 # and prints a summary table. Benchmarks, not tests: exit 0 even when a goal is missed.
 #
 #   bash bench/run-benchmarks.sh [--no-large] [--runs N] [--keep] [--out DIR]
+#   bash bench/run-benchmarks.sh --sign [options]   signing instead: runs bench/run-sign-benchmarks.sh
 #     --no-large   skip the 2 GB MP4 part (needs ~4.5 GB free in $TMPDIR and a few minutes)
 #     --runs N     whole-process runs per command (default 15, after 2 warm-ups)
 #     --keep       keep the temp dir with the media (printed at the end)
@@ -21,6 +22,9 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root="$PWD"
+[ "${1:-}" = --sign ] && { shift; exec bash bench/run-sign-benchmarks.sh "$@"; }
+# shellcheck source=bench/bench-lib.sh
+. bench/bench-lib.sh
 
 large=1 runs=15 keep=0 out="$root/build-bench/bench-results"
 while [ $# -gt 0 ]; do
@@ -29,7 +33,7 @@ while [ $# -gt 0 ]; do
     --runs) runs="$2"; shift ;;
     --keep) keep=1 ;;
     --out) out="$2"; shift ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run-benchmarks.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -40,19 +44,13 @@ mkdir -p "$out"
 work="$(mktemp -d "${TMPDIR:-/tmp}/veritrace-bench.XXXXXX")"
 if [ "$keep" = 1 ]; then trap 'echo "media kept in $work"' EXIT; else trap 'rm -rf "$work"' EXIT; fi
 
-say() { printf '\n== %s\n' "$*" >&2; }
-note() { printf '   %s\n' "$*" >&2; }
-median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
-fmt_ms() { awk -v x="$1" 'BEGIN { if (x=="nan"||x=="") print "n/a"; else printf "%.1f", x*1000 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a==""||b==""||a=="nan"||b=="nan"||b+0==0) print "n/a"; else printf "%.2f", a/b }'; }
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
 for tool in cmake ninja ffmpeg; do
   command -v "$tool" >/dev/null || { echo "run-benchmarks.sh: $tool missing (bash scripts/setup.sh)" >&2; exit 1; }
 done
 
 # --- machine --------------------------------------------------------------------------------
-cpu_model="$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+cpu_model="$(cpu_model)"
 say "machine: $(nproc) CPUs, $cpu_model, load average $(loadavg), $(uname -sr)"
 load_start="$(loadavg)"
 
@@ -83,10 +81,7 @@ note "$("$vt" --version)"
 
 # --- inputs ---------------------------------------------------------------------------------
 say "inputs in $work"
-# 4000x3000 noise, quality ~95 (q:v 2): ~9.96 MB unsigned, deterministic (fixed random seeds).
-ffmpeg -hide_banner -loglevel error -y -f lavfi \
-  -i "nullsrc=s=4000x3000,format=yuv420p,geq=lum='random(1)*255':cb='128+(random(2)-0.5)*16':cr='128+(random(3)-0.5)*16'" \
-  -frames:v 1 -q:v 2 "$work/big.jpg"
+make_big_jpeg "$work/big.jpg"
 note "big.jpg: $(stat -c %s "$work/big.jpg") bytes (unsigned)"
 big=""
 if [ "$have_ref" = 1 ]; then
@@ -106,14 +101,6 @@ trust=(--trust "$pki/root.pem")
 # Each pair runs ours and the reference back to back (order swapped every pair), so both see the
 # same machine load. bash's `time` gives wall, user and system time of each process.
 declare -A wall cpu
-time_one() {  # label cmd... ; appends "wall cpu" seconds to $work/t-label
-  local label="$1" t
-  shift
-  local TIMEFORMAT='%3R %3U %3S'
-  t=$( { time "$@" >/dev/null 2>"$work/last-stderr" ; } 2>&1 ) || {
-    echo "run-benchmarks.sh: '$*' failed:" >&2; cat "$work/last-stderr" >&2; return 1; }
-  awk '{printf "%s %.3f\n", $1, $2+$3}' <<<"$t" >>"$work/t-$label"
-}
 whole_process() {  # name file
   local name="$1" file="$2" i
   local ours=("$vt" c2pa read --json "$file" "${trust[@]}")
@@ -192,13 +179,7 @@ rss_kb="" rss_wall="" rss_cpu="" rss_state="" ref_rss_kb="" ref_rss_wall="" sign
 if [ "$large" = 1 ]; then
   [ -x /usr/bin/time ] || { echo "run-benchmarks.sh: GNU time missing (/usr/bin/time)" >&2; exit 1; }
   say "large MP4 (target $large_bytes bytes) in $work, load $(loadavg)"
-  # 10 s of 1280x720 lossless H.264 (~20 MB), repeated with -c copy up to the target size.
-  ffmpeg -hide_banner -loglevel error -y -f lavfi -i "testsrc2=s=1280x720:r=30" -t 10 \
-    -c:v libx264 -preset ultrafast -qp 0 -pix_fmt yuv420p "$work/clip.mp4"
-  clip=$(stat -c %s "$work/clip.mp4")
-  loops=$(( large_bytes / clip + 1 ))
-  ffmpeg -hide_banner -loglevel error -y -stream_loop "$loops" -i "$work/clip.mp4" -c copy -fs "$large_bytes" "$work/large.mp4"
-  rm -f "$work/clip.mp4"
+  make_large_mp4 "$work/large.mp4" "$large_bytes"
   note "large.mp4: $(stat -c %s "$work/large.mp4") bytes (unsigned)"
   mp4="$work/large.mp4"
   if [ "$have_ref" = 1 ]; then
