@@ -107,7 +107,7 @@ strace_io() {
       else if ((name=="read" || name=="pread64") && (fd in input) && ret ~ /^[0-9]+$/) { bytes+=ret; calls++ }
       else if (name=="write" && ret ~ /^[0-9]+$/) written+=ret
     }
-    END { printf "%d %d %d\n", bytes, calls, written }' "$1"
+    END { printf "%.0f %d %.0f\n", bytes, calls, written }' "$1"
 }
 
 # run_rounds N NAME...: N rounds; each round runs every command once (the command is the array
