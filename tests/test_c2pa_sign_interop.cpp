@@ -16,6 +16,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <iostream>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -143,6 +145,18 @@ std::string state_of(const Read& r) {
   return r.report.value("validation_state", "<none>");
 }
 
+// A manifest definition with a schema.org CreativeWork (JSON) and a custom (CBOR) assertion.
+json manifest_definition() {
+  return {{"assertions",
+           json::array({{{"label", "stds.schema-org.CreativeWork"},
+                         {"kind", "Json"},
+                         {"data",
+                          {{"@context", "https://schema.org"},
+                           {"@type", "CreativeWork"},
+                           {"author", json::array({{{"@type", "Person"}, {"name", "Ada Lovelace"}}})}}}},
+                        {{"label", "com.example.custom"}, {"data", {{"note", "hello"}, {"n", 7}}}}})}};
+}
+
 class SignInterop : public ::testing::Test {
  protected:
   static inline std::optional<fs::path> shared_;
@@ -170,7 +184,11 @@ class SignInterop : public ::testing::Test {
     cases_[name] = std::move(c);
   }
 
-  static void sign_all(const std::vector<std::string>& names) {
+  static void sign_all(const std::vector<std::string>& all) {
+    std::vector<std::string> names;
+    for (const auto& n : all) {
+      if (needed_.count(n)) names.push_back(n);
+    }
     parallel_for(names.size(), 2, [&](size_t i) {
       Case& c = cases_.at(names[i]);
       c.sign = vt_test::run(shell_quote(vt_test::cli_path().string()) + " c2pa sign " + c.sign_args);
@@ -178,12 +196,52 @@ class SignInterop : public ::testing::Test {
     });
   }
 
+  // Each fixture class below is its own gtest suite, so this runs once per suite: sign and read
+  // only the first time (the files and results live until the process ends).
+  static inline bool set_up_ = false;
+  static inline std::set<std::string> needed_;
+
+  // The cases the selected tests look at (ctest runs every test in a process of its own, so sign
+  // and read only what the --gtest_filter leaves), with the files they depend on.
+  static std::set<std::string> needed_cases() {
+    std::set<std::string> need;
+    const auto* unit = ::testing::UnitTest::GetInstance();
+    for (int i = 0; i < unit->total_test_suite_count(); ++i) {
+      const auto* suite = unit->GetTestSuite(i);
+      const std::string sname = suite->name();
+      for (int j = 0; j < suite->total_test_count(); ++j) {
+        const auto* t = suite->GetTestInfo(j);
+        if (!t->should_run()) continue;
+        const std::string tname = t->name();
+        std::string param = tname.substr(tname.rfind('/') + 1);
+        if (const size_t u = param.find('_'); u != std::string::npos) param[u] = '-';
+        if (sname.ends_with("SignInteropMatrix")) {
+          need.insert(param);
+        } else if (sname.ends_with("SignInteropFormat")) {
+          if (tname.starts_with("Parent")) need.insert({"parent-" + param, param + "-es256"});
+          else need.insert("sidecar-" + param);
+        } else if (sname.ends_with("SignInteropChain")) {
+          need.insert("chain-" + param);
+        } else if (sname.ends_with("SignInteropV1")) {
+          need.insert("v1-" + param);
+        } else if (tname.starts_with("ManifestDefinition")) {
+          need.insert("manifest-png");
+        }
+      }
+    }
+    return need;
+  }
   static void SetUpTestSuite() {
+    if (set_up_) return;
+    set_up_ = true;
+    needed_ = needed_cases();
     shared_ = vt_test::shared_dir();
     if (!shared_ || !vt_test::node_available()) return;
     if (!fs::exists(*shared_ / "tools/c2pa-ref/read.mjs")) return;
     dir_ = std::make_unique<vt_test::TempDir>();
     const fs::path d = dir_->path();
+    const auto t0 = std::chrono::steady_clock::now();
+    auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
 
     // 1. The matrix, the v1 claims and the reference-signed parents: independent of each other.
     std::vector<std::string> first;
@@ -216,10 +274,20 @@ class SignInterop : public ::testing::Test {
                out, src(fmt), "--sidecar " + shell_quote(out.string()));
       first.push_back(name);
     }
+    {
+      const fs::path def = d / "def.json";
+      const std::string text = manifest_definition().dump();
+      vt_test::write_file(def, std::vector<uint8_t>(text.begin(), text.end()));
+      const fs::path out = d / "manifest.png";
+      add_case("manifest-png", shell_quote(src("png").string()) + " -o " + shell_quote(out.string()) + " " + keys("es256") +
+                                   " --manifest " + shell_quote(def.string()), out);
+      first.push_back("manifest-png");
+    }
     sign_all(first);
 
     // Reference-signed JPEGs (with c2pa-rs's default thumbnail, and without).
     for (const std::string variant : {"thumb", "nothumb"}) {
+      if (!needed_.count("chain-" + variant + "-explicit") && !needed_.count("chain-" + variant + "-auto")) continue;
       const fs::path out = d / ("ref-" + variant + ".jpg");
       auto r = vt_test::run(ref_script("sign.mjs") + " " + shell_quote(src("jpg").string()) + " " + shell_quote(out.string()) +
                             " " + keys("es256") + " --alg es256" + (variant == "nothumb" ? " --no-thumbnail" : ""));
@@ -257,11 +325,12 @@ class SignInterop : public ::testing::Test {
       }
     }
     sign_all(second);
+    std::cerr << "[interop] " << needed_.size() << " files signed in " << seconds() << " s\n";
 
     // 3. Every read: reference with and without trust, and ours; three node processes at a time.
     std::vector<std::pair<std::string, int>> reads;
     for (auto& [name, c] : cases_) {
-      if (c.sign.exit_code != 0) continue;
+      if (!needed_.count(name) || c.sign.exit_code != 0) continue;
       for (int k = 0; k < 3; ++k) reads.emplace_back(name, k);
     }
     parallel_for(reads.size(), 3, [&](size_t i) {
@@ -275,11 +344,7 @@ class SignInterop : public ::testing::Test {
           c.ours = parse_read(vt_test::run(shell_quote(vt_test::cli_path().string()) + " c2pa read " + file + trust + " --json"));
       }
     });
-  }
-
-  static void TearDownTestSuite() {
-    cases_.clear();
-    dir_.reset();
+    std::cerr << "[interop] " << reads.size() << " reads done at " << seconds() << " s\n";
   }
 
   // Skips when the reference cannot run; otherwise the signed case (ASSERT that signing worked).
@@ -406,7 +471,7 @@ TEST_P(SignInteropFormat, SidecarValidatesUnchangedAsset) {
   EXPECT_EQ(state_of(c->ours), "Trusted");
 }
 
-INSTANTIATE_TEST_SUITE_P(All, SignInteropFormat, ::testing::ValuesIn(kFormats));
+INSTANTIATE_TEST_SUITE_P(All, SignInteropFormat, ::testing::ValuesIn(kFormats), [](const auto& p) { return p.param; });
 
 class SignInteropChain : public SignInterop,
                          public ::testing::WithParamInterface<std::tuple<std::string, std::string>> {};
@@ -448,6 +513,27 @@ INSTANTIATE_TEST_SUITE_P(All, SignInteropChain,
                          ::testing::Combine(::testing::Values("thumb", "nothumb"), ::testing::Values("explicit", "auto")),
                          [](const auto& p) { return std::get<0>(p.param) + "_" + std::get<1>(p.param); });
 
+TEST_F(SignInterop, ManifestDefinitionAssertionsAsWritten) {
+  VT_REQUIRE_REFERENCE();
+  const Case* c = signed_case("manifest-png");
+  if (!c) return;
+  expect_reference_accepts(*c, "manifest-png");
+  const json* m = active_manifest(c->ref_trusted.report);
+  ASSERT_NE(m, nullptr);
+  std::map<std::string, json> by_label;
+  for (const auto& a : (*m)["assertions"]) by_label[a.value("label", "")] = a.value("data", json());
+  for (const auto& want : manifest_definition()["assertions"]) {
+    const std::string label = want["label"];
+    ASSERT_TRUE(by_label.count(label)) << label << " missing from the reference report: " << m->dump(2);
+    EXPECT_EQ(by_label[label], want["data"]) << label;
+  }
+  const json actions = actions_of(*m);
+  EXPECT_EQ(join(action_names(actions)), "c2pa.created");
+  if (actions.is_array() && !actions.empty()) {
+    EXPECT_EQ(actions[0].value("digitalSourceType", ""), std::string(kIptc) + "digitalCreation");
+  }
+}
+
 class SignInteropV1 : public SignInterop, public ::testing::WithParamInterface<std::string> {};
 
 TEST_P(SignInteropV1, ClaimVersion1JpegValidAndTrusted) {
@@ -466,6 +552,7 @@ TEST_P(SignInteropV1, ClaimVersion1JpegValidAndTrusted) {
   EXPECT_EQ(state_of(c->ours), "Trusted");
 }
 
-INSTANTIATE_TEST_SUITE_P(All, SignInteropV1, ::testing::Values("es256", "ps256", "ed25519"));
+INSTANTIATE_TEST_SUITE_P(All, SignInteropV1, ::testing::Values("es256", "ps256", "ed25519"),
+                         [](const auto& p) { return p.param; });
 
 }  // namespace
