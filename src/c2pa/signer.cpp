@@ -12,6 +12,7 @@
 #include "c2pa/builder.hpp"
 #include "cose/sign.hpp"
 #include "formats/embed.hpp"
+#include "thumbnail/thumbnail.hpp"
 #include "veritrace/c2pa.hpp"
 #include "veritrace/c2pa_sign.hpp"
 
@@ -94,13 +95,34 @@ cbor::Value bmff_hash_value(const std::vector<uint8_t>& hash) {
   return v;
 }
 
+// Thumbnail labels as c2pa-rs 0.90.1 writes them: v2 claims "c2pa.thumbnail.claim" /
+// "c2pa.thumbnail.ingredient" (the format is in the embedded file's media type), v1 claims with the
+// format appended ("c2pa.thumbnail.claim.jpeg").
+std::string thumbnail_label(const std::string& base, const std::string& media_type, bool v2) {
+  if (v2) return base;
+  if (media_type == "image/jpeg") return base + ".jpeg";
+  if (media_type == "image/png") return base + ".png";
+  if (media_type == "image/svg+xml") return base + ".svg";
+  return base;
+}
+
 struct Parent {
   std::unique_ptr<ByteSource> own_source;  // when read from a file
   ManifestStore store;
   std::string title;
   std::string format;
   nlohmann::json validation_results;
+  std::optional<thumbnail::Thumbnail> thumbnail;  // made from the file when it has no claim thumbnail
 };
+
+bool has_claim_thumbnail(const ManifestStore& store) {
+  if (const Manifest* active = store.active()) {
+    for (const auto& a : active->assertions) {
+      if (a.kind == AssertionKind::EmbeddedFile && a.label.rfind("c2pa.thumbnail.claim", 0) == 0) return true;
+    }
+  }
+  return false;
+}
 
 class OutputFile {
  public:
@@ -174,6 +196,7 @@ struct Signer::Impl {
       Reader reader;  // recorded as c2pa-rs records them: validated with no trust anchors
       p.validation_results = reader.read(src).report.value("validation_results", nlohmann::json::object());
     }
+    if (options.claim_thumbnail && !has_claim_thumbnail(p.store)) p.thumbnail = thumbnail::make_thumbnail(src, det.format);
     return p;
   }
 
@@ -202,11 +225,17 @@ struct Signer::Impl {
       // The parent's own claim thumbnail, when it has one, becomes the ingredient thumbnail.
       for (const auto& a : active->assertions) {
         if (a.kind == AssertionKind::EmbeddedFile && a.label.rfind("c2pa.thumbnail.claim", 0) == 0) {
-          out.push_back(embedded_file_assertion("c2pa.thumbnail.ingredient", a.media_type, a.content, v2));
-          ing.set("thumbnail", hashed_uri_value("self#jumbf=c2pa.assertions/c2pa.thumbnail.ingredient", out.back().hash));
+          out.push_back(embedded_file_assertion(thumbnail_label("c2pa.thumbnail.ingredient", a.media_type, v2), a.media_type,
+                                                a.content, v2));
+          ing.set("thumbnail", hashed_uri_value("self#jumbf=c2pa.assertions/" + out.back().label, out.back().hash));
           break;
         }
       }
+    }
+    if (out.empty() && parent.thumbnail) {  // else one made from the parent file
+      out.push_back(embedded_file_assertion(thumbnail_label("c2pa.thumbnail.ingredient", parent.thumbnail->media_type, v2),
+                                            parent.thumbnail->media_type, parent.thumbnail->data, v2));
+      ing.set("thumbnail", hashed_uri_value("self#jumbf=c2pa.assertions/" + out.back().label, out.back().hash));
     }
     out.push_back(cbor_assertion(v2 ? "c2pa.ingredient.v3" : "c2pa.ingredient", ing, v2));
     return out;
@@ -300,6 +329,16 @@ struct Signer::Impl {
 
     std::vector<BuiltAssertion> assertions;
     std::vector<std::span<const uint8_t>> copied_manifests;
+    // The claim thumbnail (JPEG and PNG inputs; nullopt for other formats or undecodable images).
+    if (options.claim_thumbnail) {
+      std::optional<thumbnail::Thumbnail> thumb;
+      if (parent && result.kept_existing_as_parent && parent->thumbnail) thumb = parent->thumbnail;  // same file
+      else thumb = thumbnail::make_thumbnail(in, det.format);
+      if (thumb) {
+        assertions.push_back(embedded_file_assertion(thumbnail_label("c2pa.thumbnail.claim", thumb->media_type, v2),
+                                                     thumb->media_type, thumb->data, v2));
+      }
+    }
     const BuiltAssertion* ingredient = nullptr;
     if (parent) {
       for (auto& a : parent_assertions(*parent, v2, copied_manifests)) assertions.push_back(std::move(a));
@@ -312,10 +351,11 @@ struct Signer::Impl {
     // The hard binding, first with placeholders of the largest size its values can take.
     std::vector<uint8_t> zero_hash(32, 0);
     const std::string hb_label = bmff ? "c2pa.hash.bmff.v3" : "c2pa.hash.data";
-    cbor::Value hb_placeholder = bmff ? bmff_hash_value(zero_hash)
-                                      : data_hash_value({{UINT64_MAX, UINT64_MAX}}, zero_hash);
-    size_t hb_size = cbor::encode(hb_placeholder).size();
-    if (sidecar) hb_placeholder = data_hash_value({}, zero_hash), hb_size = cbor::encode(hb_placeholder).size();
+    const size_t data_hash_ranges = sidecar ? 0 : 1;  // c2pa-rs records one range: the whole carrier
+    const cbor::Value hb_placeholder =
+        bmff ? bmff_hash_value(zero_hash)
+             : data_hash_value(std::vector<ByteRange>(data_hash_ranges, ByteRange{UINT64_MAX, UINT64_MAX}), zero_hash);
+    const size_t hb_size = cbor::encode(hb_placeholder).size();
     std::vector<uint8_t> hb_salt = v2 ? random_bytes(16) : std::vector<uint8_t>{};
 
     ClaimFields fields;
@@ -351,25 +391,24 @@ struct Signer::Impl {
     BuiltAssertion hb = make_hb(cbor::encode(hb_placeholder));
     const uint64_t store_size = assemble(hb, sig_placeholder).second.size();
 
-    // Place the store, then hash the exact output bytes the binding covers.
+    // Place the store, then hash the exact bytes the binding covers: the output, or for a
+    // sidecar the unchanged input.
     std::vector<uint8_t> final_hb;
     std::optional<formats::EmbedLayout> layout;
-    if (sidecar) {
-      Hasher h(HashAlg::Sha256);
-      h.update_from(in, 0, in.size());
-      final_hb = encode_padded(data_hash_value({}, h.finish()), hb_size);
-    } else {
+    std::unique_ptr<ByteSource> output;
+    if (!sidecar) {
       layout = formats::plan_embedding(in, det.format, store_size);
-      auto output = formats::layout_source(in, *layout, {});
-      if (bmff) {
-        cbor::Value v = bmff_hash_value(zero_hash);
-        auto digest = binding::compute_bmff_hash(v, 3, *output, HashAlg::Sha256);
-        final_hb = cbor::encode(bmff_hash_value(digest));
-        if (final_hb.size() != hb_size) throw Error(ErrorKind::Internal, "BMFF hash assertion changed size");
-      } else {
-        auto digest = hash_excluding(HashAlg::Sha256, *output, layout->carrier);
-        final_hb = encode_padded(data_hash_value(layout->carrier, digest), hb_size);
-      }
+      output = formats::layout_source(in, *layout, {});
+    }
+    const ByteSource& hashed = sidecar ? in : *output;
+    if (bmff) {
+      auto digest = binding::compute_bmff_hash(bmff_hash_value(zero_hash), 3, hashed, HashAlg::Sha256);
+      final_hb = cbor::encode(bmff_hash_value(digest));
+      if (final_hb.size() != hb_size) throw Error(ErrorKind::Internal, "BMFF hash assertion changed size");
+    } else {
+      std::vector<ByteRange> exclusions = sidecar ? std::vector<ByteRange>{} : formats::data_hash_exclusions(*layout);
+      auto digest = hash_excluding(HashAlg::Sha256, hashed, exclusions);
+      final_hb = encode_padded(data_hash_value(exclusions, digest), hb_size);
     }
     hb = make_hb(final_hb);
     auto [claim, unsigned_store] = assemble(hb, sig_placeholder);
