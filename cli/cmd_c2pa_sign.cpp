@@ -14,7 +14,7 @@ struct SignArgs {
   std::string in, out, cert, key, alg, source_type, manifest, parent, tsa, title;
   std::vector<std::string> actions;
   int claim_version = 2;
-  bool ai_generated = false, sidecar = false, in_place = false, refuse_signed = false, json = false;
+  bool ai_generated = false, sidecar = false, in_place = false, refuse_signed = false, json = false, no_thumbnail = false;
 };
 
 // "c2pa.edited" or "c2pa.edited:{\"name\":\"crop\"}" or "c2pa.edited:name=crop,reason=x".
@@ -69,6 +69,7 @@ int run_sign(const SignArgs& a) {
   if (!a.manifest.empty()) o.manifest_definition = read_definition(a.manifest);
   if (!a.parent.empty()) o.parent = a.parent;
   if (!a.tsa.empty()) o.tsa_url = a.tsa;
+  o.claim_thumbnail = !a.no_thumbnail;
   o.existing = a.refuse_signed ? c2pa::ExistingCredentials::Refuse : c2pa::ExistingCredentials::KeepAsParent;
 
   c2pa::Signer signer(std::move(o));
@@ -105,6 +106,7 @@ void add_c2pa_sign(CLI::App& c2pa, Action& run) {
   sign->add_option("--manifest", a->manifest, "Manifest definition JSON (docs/manifest-definition.md)");
   sign->add_option("--parent", a->parent, "Parent asset, added as a parentOf ingredient with its credentials");
   sign->add_flag("--sidecar", a->sidecar, "Write a detached .c2pa manifest store instead of embedding");
+  sign->add_flag("--no-thumbnail", a->no_thumbnail, "Do not add thumbnails made from the input (claim) or the parent (ingredient)");
   sign->add_flag("--in-place", a->in_place, "Allow OUT to be IN (replaced atomically)");
   sign->add_flag("--refuse-signed", a->refuse_signed, "Refuse input that already has credentials (default: keep them as the parent)");
   sign->add_option("--claim-version", a->claim_version, "Claim version, 2 (default) or 1")->check(CLI::IsMember({1, 2}));

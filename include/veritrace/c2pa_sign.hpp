@@ -47,6 +47,9 @@ struct SignOptions {
   ExistingCredentials existing = ExistingCredentials::KeepAsParent;
   std::optional<std::string> tsa_url;           // RFC 3161 time-stamp authority
   std::string claim_generator_name = "veritrace";
+  // A JPEG thumbnail (long side <= 1024) of JPEG and PNG inputs as the claim thumbnail, and of a
+  // parent without a claim thumbnail of its own as the ingredient thumbnail. Other formats get none.
+  bool claim_thumbnail = true;
 };
 
 struct SignResult {

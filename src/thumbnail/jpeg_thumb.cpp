@@ -1,0 +1,128 @@
+// JPEG thumbnails through TurboJPEG: libjpeg's errors stay inside TurboJPEG (its own setjmp), which
+// returns -1; warnings (truncated or corrupt data) stop the decode too (TJFLAG_STOPONWARNING).
+#include <turbojpeg.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+#include "thumbnail/internal.hpp"
+
+namespace veritrace::thumbnail::detail {
+
+namespace {
+
+struct Decompressor {
+  tjhandle h = tjInitDecompress();
+  ~Decompressor() {
+    if (h) tjDestroy(h);
+  }
+  Decompressor() = default;
+  Decompressor(const Decompressor&) = delete;
+  Decompressor& operator=(const Decompressor&) = delete;
+};
+
+uint32_t get16(const uint8_t* p, bool le) { return le ? (p[0] | (p[1] << 8)) : ((p[0] << 8) | p[1]); }
+uint32_t get32(const uint8_t* p, bool le) {
+  return le ? (uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24))
+            : ((uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]});
+}
+
+// The EXIF orientation in IFD0 of the first APP1 "Exif" segment before the first scan; 1 if none.
+int exif_orientation(const std::vector<uint8_t>& j) {
+  size_t pos = 2;
+  while (pos + 4 <= j.size()) {
+    if (j[pos] != 0xFF) return 1;
+    const uint8_t marker = j[pos + 1];
+    if (marker == 0xFF) { ++pos; continue; }
+    if (marker == 0xDA || marker == 0xD9) return 1;  // SOS / EOI: no EXIF before the image data
+    const size_t len = (size_t{j[pos + 2]} << 8) | j[pos + 3];
+    if (len < 2 || pos + 2 + len > j.size()) return 1;
+    const uint8_t* seg = j.data() + pos + 4;
+    const size_t n = len - 2;
+    if (marker == 0xE1 && n >= 14 && std::memcmp(seg, "Exif\0\0", 6) == 0) {
+      const uint8_t* t = seg + 6;
+      const size_t tn = n - 6;
+      bool le;
+      if (t[0] == 'I' && t[1] == 'I') le = true;
+      else if (t[0] == 'M' && t[1] == 'M') le = false;
+      else return 1;
+      const uint64_t ifd = get32(t + 4, le);
+      if (ifd + 2 > tn) return 1;
+      const uint32_t count = get16(t + ifd, le);
+      for (uint32_t i = 0; i < count; ++i) {
+        const uint64_t e = ifd + 2 + uint64_t{i} * 12;
+        if (e + 12 > tn) return 1;
+        if (get16(t + e, le) == 0x0112 && get16(t + e + 2, le) == 3) {  // Orientation, SHORT
+          const uint32_t v = get16(t + e + 8, le);
+          return v >= 1 && v <= 8 ? static_cast<int>(v) : 1;
+        }
+      }
+      return 1;
+    }
+    pos += 2 + len;
+  }
+  return 1;
+}
+
+}  // namespace
+
+std::optional<Thumbnail> jpeg_thumbnail(const ByteSource& src, int max_side) {
+  const uint64_t size = src.size();
+  if (size < 4 || size > kMaxJpegBytes) return std::nullopt;
+  Decompressor d;
+  if (!d.h) return std::nullopt;
+  // The header from the first 256 KiB (all of the file when the header is longer): a huge image
+  // is refused before the whole file is read.
+  constexpr uint64_t kPrefix = 256 << 10;
+  std::vector<uint8_t> bytes = src.read_vector(0, std::min(size, kPrefix));
+  int w = 0, h = 0, subsamp = 0, colorspace = 0;
+  auto header = [&] {
+    return tjDecompressHeader3(d.h, bytes.data(), static_cast<unsigned long>(bytes.size()), &w, &h, &subsamp, &colorspace) == 0;
+  };
+  bool have_header = header();
+  if (!have_header && size <= kPrefix) return std::nullopt;
+  if (have_header && (w <= 0 || h <= 0 || static_cast<uint64_t>(w) * static_cast<uint64_t>(h) > kMaxPixels)) return std::nullopt;
+  if (size > kPrefix) bytes = src.read_vector(0, size);
+  if (!have_header && !header()) return std::nullopt;
+  if (w <= 0 || h <= 0 || static_cast<uint64_t>(w) * static_cast<uint64_t>(h) > kMaxPixels) return std::nullopt;
+  const int orientation = exif_orientation(bytes);
+
+  // The smallest power-of-two DCT scale whose long side is still >= max_side (at most 1/8).
+  const int long_side = std::max(w, h);
+  int denom = 1;
+  while (denom < 8 && (long_side + denom * 2 - 1) / (denom * 2) >= max_side) denom *= 2;
+  tjscalingfactor sf{1, denom};
+  const int sw = TJSCALED(w, sf), sh = TJSCALED(h, sf);
+
+  const bool cmyk = colorspace == TJCS_CMYK || colorspace == TJCS_YCCK;
+  const int pf = cmyk ? TJPF_CMYK : TJPF_RGB;
+  const size_t bpp = cmyk ? 4 : 3;
+  // Not zero-filled: the decoder writes every byte.
+  const size_t npixels = static_cast<size_t>(sw) * static_cast<size_t>(sh);
+  std::unique_ptr<uint8_t[]> pixels(new uint8_t[npixels * bpp]);
+  const int flags = TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS | TJFLAG_FASTDCT | TJFLAG_FASTUPSAMPLE;
+  if (tjDecompress2(d.h, bytes.data(), static_cast<unsigned long>(bytes.size()), pixels.get(), sw, 0, sh, pf, flags) != 0) {
+    return std::nullopt;
+  }
+  std::vector<uint8_t>().swap(bytes);
+  if (cmyk) {  // Adobe CMYK JPEGs store inverted values: R = C * K / 255 with C, K as stored
+    for (size_t i = 0; i < npixels; ++i) {
+      const uint32_t k = pixels[i * 4 + 3];
+      for (size_t c = 0; c < 3; ++c) pixels[i * 3 + c] = static_cast<uint8_t>((pixels[i * 4 + c] * k + 127) / 255);
+    }
+  }
+
+  auto [tw, th] = target_size(static_cast<uint64_t>(sw), static_cast<uint64_t>(sh), max_side);
+  Image img;
+  if (tw == sw && th == sh) {
+    img.width = sw;
+    img.height = sh;
+    img.rgb.assign(pixels.get(), pixels.get() + npixels * 3);
+  } else {
+    img = downscale(pixels.get(), sw, sh, tw, th);
+  }
+  return encode_jpeg(apply_orientation(std::move(img), orientation));
+}
+
+}  // namespace veritrace::thumbnail::detail
