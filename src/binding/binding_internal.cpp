@@ -108,9 +108,8 @@ std::vector<Inclusive> with_offset_markers(const std::vector<Inclusive>& ranges,
 
 }  // namespace
 
-std::vector<uint8_t> hash_with_exclusions(HashAlg alg, const ByteSource& src, const std::vector<ByteRange>& exclusions,
-                                          std::vector<uint64_t> box_offsets, const std::string& mismatch_code) {
-  const uint64_t size = src.size();
+std::vector<HashStep> hash_steps(uint64_t size, const std::vector<ByteRange>& exclusions,
+                                 std::vector<uint64_t> box_offsets, const std::string& mismatch_code) {
   if (size == 0) fail(mismatch_code, "no data to hash");
   for (const auto& ex : exclusions) {
     if (ex.offset > size || ex.length > size - ex.offset) {
@@ -124,16 +123,26 @@ std::vector<uint8_t> hash_with_exclusions(HashAlg alg, const ByteSource& src, co
   }
   auto ranges = included_ranges(size, exclusions);
   if (!box_offsets.empty()) ranges = with_offset_markers(ranges, box_offsets, size);
-
-  Hasher hasher(alg);
+  std::vector<HashStep> steps;
+  steps.reserve(ranges.size());
   for (const auto& r : ranges) {
-    if (r.first == r.last && std::binary_search(box_offsets.begin(), box_offsets.end(), r.first)) {
+    bool marker = r.first == r.last && std::binary_search(box_offsets.begin(), box_offsets.end(), r.first);
+    steps.push_back({marker, r.first, r.last});
+  }
+  return steps;
+}
+
+std::vector<uint8_t> hash_with_exclusions(HashAlg alg, const ByteSource& src, const std::vector<ByteRange>& exclusions,
+                                          std::vector<uint64_t> box_offsets, const std::string& mismatch_code) {
+  Hasher hasher(alg);
+  for (const auto& step : hash_steps(src.size(), exclusions, std::move(box_offsets), mismatch_code)) {
+    if (step.marker) {
       uint8_t be[8];
-      for (int i = 0; i < 8; ++i) be[i] = static_cast<uint8_t>(r.first >> (56 - 8 * i));
+      for (int i = 0; i < 8; ++i) be[i] = static_cast<uint8_t>(step.first >> (56 - 8 * i));
       hasher.update(be);
       continue;
     }
-    hasher.update_from(src, r.first, r.last - r.first + 1);
+    hasher.update_from(src, step.first, step.last - step.first + 1);
   }
   return hasher.finish();
 }

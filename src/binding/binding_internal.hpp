@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "binding/hard_binding.hpp"
+#include "binding/hash_plan.hpp"
 #include "core/hash.hpp"
 
 namespace veritrace::binding::detail {
@@ -34,6 +35,10 @@ HashAlg algorithm(const std::optional<std::string>& name, const std::string& fal
 // starts. Fails with `mismatch_code` when the data is empty or an exclusion runs past the end.
 std::vector<uint8_t> hash_with_exclusions(HashAlg alg, const ByteSource& src, const std::vector<ByteRange>& exclusions,
                                           std::vector<uint64_t> box_offsets, const std::string& mismatch_code);
+
+// The steps of that hash (ranges and offset markers, in order), without hashing.
+std::vector<HashStep> hash_steps(uint64_t size, const std::vector<ByteRange>& exclusions,
+                                 std::vector<uint64_t> box_offsets, const std::string& mismatch_code);
 
 // Hash of one range of the source.
 std::vector<uint8_t> hash_range(HashAlg alg, const ByteSource& src, ByteRange range);

@@ -221,6 +221,15 @@ BindingStatus check_bmff_hash(const cbor::Value& assertion, int version, const B
   return {true, kMatch, "BMFF hash valid"};
 }
 
+std::vector<HashStep> bmff_hash_steps(const cbor::Value& assertion, int version, const ByteSource& src) {
+  BmffAssertion a = parse_assertion(assertion);
+  Layout layout;
+  layout.tree = formats::bmff_boxes(src);
+  collect_paths(layout.tree, "", layout.boxes);
+  ExclusionResult excluded = resolve_exclusions(a, layout, src, version);
+  return hash_steps(src.size(), excluded.ranges, excluded.box_offsets, kMismatch);
+}
+
 std::vector<uint8_t> compute_bmff_hash(const cbor::Value& assertion, int version, const ByteSource& src, HashAlg alg) {
   BmffAssertion a = parse_assertion(assertion);
   Layout layout;

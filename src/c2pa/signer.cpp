@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "binding/hard_binding.hpp"
+#include "binding/hash_plan.hpp"
 #include "c2pa/builder.hpp"
 #include "cose/sign.hpp"
 #include "formats/embed.hpp"
@@ -141,9 +142,12 @@ class OutputFile {
   OutputFile(const OutputFile&) = delete;
   OutputFile& operator=(const OutputFile&) = delete;
   int fd() const { return fd_; }
-  void commit() {
+  // `durable`: fsync before the rename (used when the output replaces the input, where a power
+  // loss must not leave neither version). Otherwise, like cp, the rename alone makes the file
+  // appear whole or not at all to other processes.
+  void commit(bool durable) {
     ::fchmod(fd_, 0644);
-    if (::fsync(fd_) != 0 || ::close(fd_) != 0) {
+    if ((durable && ::fsync(fd_) != 0) || ::close(fd_) != 0) {
       fd_ = -1;
       throw Error(ErrorKind::Output, target_ + ": cannot write the output: " + std::strerror(errno));
     }
@@ -392,23 +396,48 @@ struct Signer::Impl {
     const uint64_t store_size = assemble(hb, sig_placeholder).second.size();
 
     // Place the store, then hash the exact bytes the binding covers: the output, or for a
-    // sidecar the unchanged input.
+    // sidecar the unchanged input. When the output is a regular file at offset 0 (the usual
+    // case) the output is hashed while it is written, with the store's slot zeroed, and the store
+    // is written into the slot afterwards: the input is read once.
     std::vector<uint8_t> final_hb;
     std::optional<formats::EmbedLayout> layout;
-    std::unique_ptr<ByteSource> output;
-    if (!sidecar) {
-      layout = formats::plan_embedding(in, det.format, store_size);
-      output = formats::layout_source(in, *layout, {});
-    }
-    const ByteSource& hashed = sidecar ? in : *output;
-    if (bmff) {
-      auto digest = binding::compute_bmff_hash(bmff_hash_value(zero_hash), 3, hashed, HashAlg::Sha256);
-      final_hb = cbor::encode(bmff_hash_value(digest));
-      if (final_hb.size() != hb_size) throw Error(ErrorKind::Internal, "BMFF hash assertion changed size");
+    bool output_written = false;
+    auto finish_hb = [&](const std::vector<uint8_t>& digest, const std::vector<ByteRange>& exclusions) {
+      if (bmff) {
+        auto bytes = cbor::encode(bmff_hash_value(digest));
+        if (bytes.size() != hb_size) throw Error(ErrorKind::Internal, "BMFF hash assertion changed size");
+        return bytes;
+      }
+      return encode_padded(data_hash_value(exclusions, digest), hb_size);
+    };
+    if (sidecar) {
+      std::vector<uint8_t> digest = bmff ? binding::compute_bmff_hash(bmff_hash_value(zero_hash), 3, in, HashAlg::Sha256)
+                                         : hash_excluding(HashAlg::Sha256, in, {});
+      final_hb = finish_hb(digest, {});
     } else {
-      std::vector<ByteRange> exclusions = sidecar ? std::vector<ByteRange>{} : formats::data_hash_exclusions(*layout);
-      auto digest = hash_excluding(HashAlg::Sha256, hashed, exclusions);
-      final_hb = encode_padded(data_hash_value(exclusions, digest), hb_size);
+      layout = formats::plan_embedding(in, det.format, store_size);
+      std::vector<ByteRange> exclusions = bmff ? std::vector<ByteRange>{} : formats::data_hash_exclusions(*layout);
+      auto planned_output = formats::layout_source(in, *layout, {});
+      binding::HashPlan plan = bmff ? binding::bmff_hash_plan(bmff_hash_value(zero_hash), 3, *planned_output, HashAlg::Sha256)
+                                    : binding::data_hash_plan(layout->output_size(), exclusions, HashAlg::Sha256);
+      std::vector<uint8_t> digest;
+      if (::lseek(out_fd, 0, SEEK_CUR) == 0) {
+        binding::StreamingPlanHasher hasher(plan);
+        formats::write_layout(in, *layout, {}, out_fd,
+                              [&](uint64_t position, std::span<const uint8_t> bytes) { hasher.consume(position, bytes); });
+        digest = hasher.finish();
+        output_written = true;
+      } else {  // a pipe or a shared descriptor: hash first, write once the store exists
+        binding::StreamingPlanHasher hasher(plan);
+        std::vector<uint8_t> chunk(1u << 20);
+        for (uint64_t pos = 0; pos < planned_output->size(); pos += chunk.size()) {
+          size_t n = static_cast<size_t>(std::min<uint64_t>(chunk.size(), planned_output->size() - pos));
+          planned_output->read_at(pos, std::span(chunk.data(), n));
+          hasher.consume(pos, std::span<const uint8_t>(chunk.data(), n));
+        }
+        digest = hasher.finish();
+      }
+      final_hb = finish_hb(digest, exclusions);
     }
     hb = make_hb(final_hb);
     auto [claim, unsigned_store] = assemble(hb, sig_placeholder);
@@ -432,7 +461,8 @@ struct Signer::Impl {
       write_all(out_fd, store);
       result.output_size = store.size();
     } else {
-      formats::write_layout(in, *layout, store, out_fd);
+      if (output_written) formats::patch_store(in, *layout, store, out_fd);
+      else formats::write_layout(in, *layout, store, out_fd);
       result.output_size = layout->output_size();
     }
     return result;
@@ -465,7 +495,7 @@ SignResult Signer::sign_file(const std::string& in, const std::string& out, bool
   auto src = open_file_source(in);
   OutputFile file(out);
   SignResult r = impl_->sign(*src, in, file.fd(), false);
-  file.commit();
+  file.commit(in_place && same_file(in, out));
   return r;
 }
 
@@ -474,7 +504,7 @@ SignResult Signer::sign_sidecar(const std::string& in, const std::string& out) c
   auto src = open_file_source(in);
   OutputFile file(out);
   SignResult r = impl_->sign(*src, in, file.fd(), true);
-  file.commit();
+  file.commit(false);
   return r;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -55,6 +56,15 @@ std::unique_ptr<ByteSource> layout_source(const ByteSource& input, const EmbedLa
 // Streams the output to `fd` (already open for writing), then nothing else; the caller handles
 // temporary files and renames. Throws Error(Output) on write failure.
 void write_layout(const ByteSource& input, const EmbedLayout& layout, std::span<const uint8_t> store, int fd);
+
+// The same, showing every written chunk to `observer` (position in the output, bytes) before it is
+// written: the signer hashes the output while writing it, with an empty store (zeros) ...
+using OutputObserver = std::function<void(uint64_t position, std::span<const uint8_t> bytes)>;
+void write_layout(const ByteSource& input, const EmbedLayout& layout, std::span<const uint8_t> store, int fd,
+                  const OutputObserver& observer);
+// ... and then writes the finished store, and what depends on it (a PNG chunk CRC), into its
+// slot with pwrite. `store` must have the planned size.
+void patch_store(const ByteSource& input, const EmbedLayout& layout, std::span<const uint8_t> store, int fd);
 
 // The exclusion c2pa-rs records in c2pa.hash.data for this layout: one range from the first to
 // the last byte of the carrier (JPEG: all APP11 segments, markers included; PNG: the whole caBX

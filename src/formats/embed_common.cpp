@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <unistd.h>
 
 #include "formats/embed_internal.hpp"
@@ -293,27 +294,60 @@ std::unique_ptr<ByteSource> layout_source(const ByteSource& input, const EmbedLa
 }
 
 void write_layout(const ByteSource& input, const EmbedLayout& layout, std::span<const uint8_t> store, int fd) {
+  write_layout(input, layout, store, fd, nullptr);
+}
+
+void write_layout(const ByteSource& input, const EmbedLayout& layout, std::span<const uint8_t> store, int fd,
+                  const OutputObserver& observer) {
   constexpr size_t kBufferSize = size_t{4} << 20;  // large writes, bounded memory
   PieceReader reader(input, layout, store);
-  std::vector<uint8_t> buffer;
+  std::unique_ptr<uint8_t[]> buffer(new uint8_t[kBufferSize]);  // not zero-filled: every byte is read into
+  uint64_t position = 0;
+  auto emit = [&](std::span<const uint8_t> bytes) {
+    if (observer) observer(position, bytes);
+    write_all(fd, bytes);
+    position += bytes.size();
+  };
   for (size_t i = 0; i < layout.pieces.size(); ++i) {
     const Piece& piece = layout.pieces[i];
     uint64_t length = detail::piece_length(piece);
     if (piece.kind == Piece::Kind::Literal) {
-      write_all(fd, piece.bytes);
+      emit(piece.bytes);
       continue;
     }
     if (piece.kind == Piece::Kind::Store && !store.empty()) {
-      write_all(fd, store.subspan(static_cast<size_t>(piece.offset), static_cast<size_t>(length)));
+      emit(store.subspan(static_cast<size_t>(piece.offset), static_cast<size_t>(length)));
       continue;
     }
     for (uint64_t within = 0; within < length;) {
       size_t n = static_cast<size_t>(std::min<uint64_t>(length - within, kBufferSize));
-      buffer.resize(std::max(buffer.size(), n));
-      reader.read(i, within, std::span<uint8_t>(buffer.data(), n));
-      write_all(fd, std::span<const uint8_t>(buffer.data(), n));
+      reader.read(i, within, std::span<uint8_t>(buffer.get(), n));
+      emit(std::span<const uint8_t>(buffer.get(), n));
       within += n;
     }
+  }
+}
+
+void patch_store(const ByteSource& input, const EmbedLayout& layout, std::span<const uint8_t> store, int fd) {
+  if (store.size() != layout.store_size) throw Error(ErrorKind::Internal, "store size differs from the planned slot");
+  PieceReader reader(input, layout, store);
+  uint64_t position = 0;
+  std::vector<uint8_t> bytes;
+  for (size_t i = 0; i < layout.pieces.size(); ++i) {
+    const Piece& piece = layout.pieces[i];
+    uint64_t length = detail::piece_length(piece);
+    if (piece.kind == Piece::Kind::Store || piece.kind == Piece::Kind::StoreCrc32) {
+      bytes.resize(static_cast<size_t>(length));
+      reader.read(i, 0, bytes);
+      size_t done = 0;
+      while (done < bytes.size()) {
+        ssize_t n = ::pwrite(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(position + done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) throw Error(ErrorKind::Output, std::string("cannot write the manifest store: ") + std::strerror(errno));
+        done += static_cast<size_t>(n);
+      }
+    }
+    position += length;
   }
 }
 
