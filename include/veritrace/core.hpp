@@ -55,6 +55,8 @@ class ByteSource {
   // read failure.
   virtual void read_at(uint64_t offset, std::span<uint8_t> out) const = 0;
   std::vector<uint8_t> read_vector(uint64_t offset, uint64_t length) const;
+  // The bytes themselves when the source is memory (no copy needed), else nullptr.
+  virtual const uint8_t* contiguous_data() const { return nullptr; }
   std::string name() const { return name_; }
 
  protected:

@@ -61,6 +61,7 @@ class SpanSource final : public ByteSource {
     check_range(*this, offset, out.size());
     if (!out.empty()) std::memcpy(out.data(), bytes_.data() + offset, out.size());
   }
+  const uint8_t* contiguous_data() const override { return bytes_.data(); }
 
  private:
   std::span<const uint8_t> bytes_;
@@ -74,6 +75,7 @@ class MemorySource final : public ByteSource {
     check_range(*this, offset, out.size());
     if (!out.empty()) std::memcpy(out.data(), bytes_.data() + offset, out.size());
   }
+  const uint8_t* contiguous_data() const override { return bytes_.data(); }
 
  private:
   std::vector<uint8_t> bytes_;

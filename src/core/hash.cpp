@@ -155,6 +155,10 @@ void Hasher::update_from(const ByteSource& source, uint64_t offset, uint64_t len
   if (offset > source.size() || length > source.size() - offset) {
     throw_malformed(source.name() + ": hashed range runs past the end of the file");
   }
+  if (const uint8_t* data = source.contiguous_data()) {  // memory: hash in place, no copy
+    update(std::span<const uint8_t>(data + offset, static_cast<size_t>(length)));
+    return;
+  }
   if (length >= kReadAheadThreshold) {
     ReadAhead reader(source, offset, length);
     for (auto chunk = reader.next(); !chunk.empty(); chunk = reader.next()) update(chunk);
