@@ -19,7 +19,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$(pwd)
 
 stages="${VERITRACE_STAGES:-}"
-fuzz_seconds="${FUZZ_SECONDS:-30}"
+fuzz_seconds="${FUZZ_SECONDS:-20}"
 jobs="${CTEST_JOBS:-2}"
 while [ $# -gt 0 ]; do
   case "$1" in
