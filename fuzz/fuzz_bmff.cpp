@@ -1,26 +1,10 @@
 // libFuzzer target: the BMFF container parser (detection, C2PA store lookup, box tree).
-#include <cstddef>
-#include <cstdint>
-
-#include "formats/formats.hpp"
-#include "veritrace/core.hpp"
-
-using namespace veritrace;
+#include "container_fuzzer.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace veritrace;
+  vt_fuzz::fuzz_container(data, size, formats::Format::Bmff, vt_fuzz::BoxMap::None);
   auto src = make_span_source(std::span<const uint8_t>(data, size), "fuzz");
-  try {
-    (void)formats::detect(*src);
-  } catch (const Error&) {
-  }
-  // Parse as Bmff whatever the content says, so that every input exercises this parser.
-  try {
-    auto carrier = formats::find_c2pa(*src, formats::Format::Bmff);
-    for (const auto& range : carrier.carrier_ranges) {
-      if (range.end() > size) __builtin_trap();  // carriers must lie inside the file
-    }
-  } catch (const Error&) {
-  }
   try {
     for (const auto& box : formats::bmff_boxes(*src)) {
       if (box.end() > size) __builtin_trap();  // boxes must lie inside the file

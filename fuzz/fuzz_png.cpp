@@ -1,33 +1,6 @@
 // libFuzzer target: the PNG container parser (detection, C2PA store lookup, box map).
-#include <cstddef>
-#include <cstdint>
-
-#include "formats/formats.hpp"
-#include "veritrace/core.hpp"
-
-using namespace veritrace;
+#include "container_fuzzer.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  auto src = make_span_source(std::span<const uint8_t>(data, size), "fuzz");
-  try {
-    (void)formats::detect(*src);
-  } catch (const Error&) {
-  }
-  // Parse as Png whatever the content says, so that every input exercises this parser.
-  try {
-    auto carrier = formats::find_c2pa(*src, formats::Format::Png);
-    for (const auto& range : carrier.carrier_ranges) {
-      if (range.end() > size) __builtin_trap();  // carriers must lie inside the file
-    }
-  } catch (const Error&) {
-  }
-  try {
-    uint64_t pos = 0;
-    for (const auto& piece : formats::box_map(*src, formats::Format::Png)) {
-      if (piece.range.offset < pos || piece.range.end() > size) __builtin_trap();  // ordered, inside
-      pos = piece.range.end();
-    }
-  } catch (const Error&) {
-  }
-  return 0;
+  return vt_fuzz::fuzz_container(data, size, veritrace::formats::Format::Png, vt_fuzz::BoxMap::Ordered);
 }
