@@ -522,7 +522,8 @@ TEST_F(SignInterop, ManifestDefinitionAssertionsAsWritten) {
   ASSERT_NE(m, nullptr);
   std::map<std::string, json> by_label;
   for (const auto& a : (*m)["assertions"]) by_label[a.value("label", "")] = a.value("data", json());
-  for (const auto& want : manifest_definition()["assertions"]) {
+  const json definition = manifest_definition();  // named: a loop over a temporary's member dangles
+  for (const auto& want : definition["assertions"]) {
     const std::string label = want["label"];
     ASSERT_TRUE(by_label.count(label)) << label << " missing from the reference report: " << m->dump(2);
     EXPECT_EQ(by_label[label], want["data"]) << label;
