@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "binding/hard_binding.hpp"
+#include "binding/hash_plan.hpp"
 #include "cbor/cbor.hpp"
 #include "core/hash.hpp"
 #include "formats/formats.hpp"
@@ -391,4 +392,27 @@ TEST(BindingBmffHash, V3FixedBlockMerkleOverMdat) {
   Bytes tampered = file;
   tampered[file.size() - 1] ^= 1;
   EXPECT_EQ(check("c2pa.hash.bmff.v3", assertion, tampered, formats::Format::Bmff).code, "assertion.bmffHash.mismatch");
+}
+
+// The plan hashers (used by the signer while it writes) must give exactly the checker's hash,
+// whatever the chunking, on one thread or two.
+TEST(BindingHashPlan, StreamingAndParallelEqualTheDirectHash) {
+  std::vector<uint8_t> data(3'000'000);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>((i * 2654435761u) >> 13);
+  auto src = veritrace::make_span_source(data);
+  std::vector<veritrace::ByteRange> exclusions = {{1000, 5000}, {2'000'000, 123}};
+  auto plan = veritrace::binding::data_hash_plan(data.size(), exclusions, veritrace::HashAlg::Sha256);
+  auto expected = veritrace::hash_excluding(veritrace::HashAlg::Sha256, *src, exclusions);
+  for (size_t chunk : {size_t{1}, size_t{4096}, size_t{65537}, size_t{1} << 20}) {
+    veritrace::binding::StreamingPlanHasher one(plan);
+    veritrace::binding::ParallelPlanHasher two(plan);
+    for (size_t pos = 0; pos < data.size(); pos += chunk) {
+      if (chunk == 1 && pos > 20000) chunk = 100000;  // byte by byte through the first exclusion, then faster
+      size_t n = std::min(chunk, data.size() - pos);
+      one.consume(pos, std::span<const uint8_t>(data.data() + pos, n));
+      two.consume(pos, std::span<const uint8_t>(data.data() + pos, n));
+    }
+    EXPECT_EQ(one.finish(), expected) << chunk;
+    EXPECT_EQ(two.finish(), expected) << chunk;
+  }
 }

@@ -1,5 +1,11 @@
 #include "binding/hash_plan.hpp"
 
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
+
 #include "binding/binding_internal.hpp"
 #include "binding/bmff_hash.hpp"
 
@@ -55,6 +61,91 @@ void StreamingPlanHasher::consume(uint64_t position, std::span<const uint8_t> by
 std::vector<uint8_t> StreamingPlanHasher::finish() {
   if (next_step_ != plan_.steps.size()) throw Error(ErrorKind::Internal, "hash plan not completed by the output");
   return hasher_.finish();
+}
+
+struct ParallelPlanHasher::State {
+  struct Chunk {
+    uint64_t position = 0;
+    std::vector<uint8_t> bytes;
+  };
+  static constexpr size_t kMaxPending = 3;
+
+  explicit State(const HashPlan& plan) : hasher(plan) {}
+
+  StreamingPlanHasher hasher;
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::deque<Chunk> pending;
+  std::vector<std::vector<uint8_t>> spare;  // recycled buffers
+  bool closing = false;
+  std::exception_ptr error;
+  std::thread worker;
+
+  void run() {
+    while (true) {
+      Chunk chunk;
+      {
+        std::unique_lock<std::mutex> lock(mutex);
+        changed.wait(lock, [this] { return !pending.empty() || closing; });
+        if (pending.empty()) return;
+        chunk = std::move(pending.front());
+        pending.pop_front();
+      }
+      changed.notify_all();
+      try {
+        if (!error) hasher.consume(chunk.position, chunk.bytes);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mutex);
+        error = std::current_exception();
+      }
+      std::lock_guard<std::mutex> lock(mutex);
+      spare.push_back(std::move(chunk.bytes));
+    }
+  }
+};
+
+ParallelPlanHasher::ParallelPlanHasher(const HashPlan& plan) : state_(std::make_unique<State>(plan)) {
+  state_->worker = std::thread([s = state_.get()] { s->run(); });
+}
+
+ParallelPlanHasher::~ParallelPlanHasher() {
+  {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    state_->closing = true;
+  }
+  state_->changed.notify_all();
+  if (state_->worker.joinable()) state_->worker.join();
+}
+
+void ParallelPlanHasher::consume(uint64_t position, std::span<const uint8_t> bytes) {
+  State& s = *state_;
+  std::vector<uint8_t> buffer;
+  {
+    std::unique_lock<std::mutex> lock(s.mutex);
+    s.changed.wait(lock, [&s] { return s.pending.size() < State::kMaxPending; });
+    if (!s.spare.empty()) {
+      buffer = std::move(s.spare.back());
+      s.spare.pop_back();
+    }
+  }
+  buffer.assign(bytes.begin(), bytes.end());
+  {
+    std::lock_guard<std::mutex> lock(s.mutex);
+    s.pending.push_back({position, std::move(buffer)});
+  }
+  s.changed.notify_all();
+}
+
+std::vector<uint8_t> ParallelPlanHasher::finish() {
+  State& s = *state_;
+  {
+    std::lock_guard<std::mutex> lock(s.mutex);
+    s.closing = true;
+  }
+  s.changed.notify_all();
+  s.worker.join();
+  if (s.error) std::rethrow_exception(s.error);
+  return s.hasher.finish();
 }
 
 }  // namespace veritrace::binding

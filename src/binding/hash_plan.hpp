@@ -3,6 +3,7 @@
 // read and hashed in one pass. Internal to the library.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -41,6 +42,24 @@ class StreamingPlanHasher {
   Hasher hasher_;
   size_t next_step_ = 0;
   uint64_t expected_position_ = 0;
+};
+
+// The same on a second thread: consume() copies each chunk into a small queue (at most a few
+// chunks in flight) and returns, so hashing overlaps with the caller's reading and writing.
+// Worth it for large outputs only (a thread and a copy per chunk).
+class ParallelPlanHasher {
+ public:
+  explicit ParallelPlanHasher(const HashPlan& plan);
+  ~ParallelPlanHasher();
+  ParallelPlanHasher(const ParallelPlanHasher&) = delete;
+  ParallelPlanHasher& operator=(const ParallelPlanHasher&) = delete;
+  void consume(uint64_t position, std::span<const uint8_t> bytes);
+  // Waits for the queue to drain; rethrows an error of the hashing thread.
+  std::vector<uint8_t> finish();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace veritrace::binding

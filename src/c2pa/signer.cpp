@@ -22,6 +22,7 @@ namespace veritrace::c2pa {
 namespace {
 
 constexpr const char* kVersion = "0.1.0";
+constexpr uint64_t kParallelHashThreshold = 64u << 20;  // below this a thread costs more than it saves
 constexpr const char* kC2paBmffUuid = "\xd8\xfe\xc3\xd6\x1b\x0e\x48\x3c\x92\x97\x58\x28\x87\x7e\xc4\x81";
 
 std::string source_type_uri(const std::string& term) {
@@ -422,10 +423,17 @@ struct Signer::Impl {
                                     : binding::data_hash_plan(layout->output_size(), exclusions, HashAlg::Sha256);
       std::vector<uint8_t> digest;
       if (::lseek(out_fd, 0, SEEK_CUR) == 0) {
-        binding::StreamingPlanHasher hasher(plan);
-        formats::write_layout(in, *layout, {}, out_fd,
-                              [&](uint64_t position, std::span<const uint8_t> bytes) { hasher.consume(position, bytes); });
-        digest = hasher.finish();
+        if (layout->output_size() >= kParallelHashThreshold) {  // hash on the second core
+          binding::ParallelPlanHasher hasher(plan);
+          formats::write_layout(in, *layout, {}, out_fd,
+                                [&](uint64_t position, std::span<const uint8_t> bytes) { hasher.consume(position, bytes); });
+          digest = hasher.finish();
+        } else {
+          binding::StreamingPlanHasher hasher(plan);
+          formats::write_layout(in, *layout, {}, out_fd,
+                                [&](uint64_t position, std::span<const uint8_t> bytes) { hasher.consume(position, bytes); });
+          digest = hasher.finish();
+        }
         output_written = true;
       } else {  // a pipe or a shared descriptor: hash first, write once the store exists
         binding::StreamingPlanHasher hasher(plan);
