@@ -1,5 +1,6 @@
 // Internals of the CAWG identity assertion validation (cawg.cpp, cawg_x509.cpp, cawg_ica.cpp).
 #pragma once
+#include "core/encoding.hpp"
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -59,7 +60,7 @@ bool verify_ica(const SignerPayload& payload, std::span<const uint8_t> signature
 
 // Base64 (RFC 4648). `url_safe` picks the alphabet; `padding`: Canonical = padding required
 // when the length is not a multiple of 4 and must be exact; Indifferent = optional.
-enum class Base64Padding { Canonical, Indifferent };
-std::optional<std::vector<uint8_t>> base64_decode_strict(std::string_view text, bool url_safe, Base64Padding padding);
+using veritrace::Base64Padding;
+using veritrace::base64_decode_strict;
 
 }  // namespace veritrace::c2pa::cawg

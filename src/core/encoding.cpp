@@ -64,4 +64,40 @@ std::string hex_encode(std::span<const uint8_t> bytes) {
   return out;
 }
 
+std::optional<std::vector<uint8_t>> base64_decode_strict(std::string_view text, bool url_safe, Base64Padding padding) {
+  auto value = [url_safe](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == (url_safe ? '-' : '+')) return 62;
+    if (c == (url_safe ? '_' : '/')) return 63;
+    return -1;
+  };
+  size_t pad = 0;
+  while (pad < text.size() && pad < 2 && text[text.size() - 1 - pad] == '=') ++pad;
+  std::string_view body = text.substr(0, text.size() - pad);
+  if (body.size() % 4 == 1) return std::nullopt;
+  size_t needed = body.size() % 4 == 0 ? 0 : 4 - body.size() % 4;
+  if (padding == Base64Padding::Canonical && pad != needed) return std::nullopt;
+  if (padding == Base64Padding::Indifferent && pad != 0 && pad != needed) return std::nullopt;
+  std::vector<uint8_t> out;
+  out.reserve(body.size() * 3 / 4);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : body) {
+    int v = value(c);
+    if (v < 0) return std::nullopt;
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<uint8_t>((acc >> bits) & 0xFF));
+    }
+  }
+  // Trailing bits must be zero (the base64 crate's default).
+  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
+  return out;
+}
+
+
 }  // namespace veritrace

@@ -14,4 +14,9 @@ std::string base64_encode(std::span<const uint8_t> bytes);
 std::optional<std::vector<uint8_t>> base64_decode(std::string_view text);
 std::string hex_encode(std::span<const uint8_t> bytes);
 
+// Strict base64 as Rust's base64 crate decodes it (CAWG credentials, JWKs): one alphabet
+// (standard or URL-safe), padding as asked, and unused trailing bits must be zero.
+enum class Base64Padding { Canonical, Indifferent };
+std::optional<std::vector<uint8_t>> base64_decode_strict(std::string_view text, bool url_safe, Base64Padding padding);
+
 }  // namespace veritrace
