@@ -11,9 +11,6 @@
 #include "cose/internal.hpp"
 
 namespace veritrace::cose::detail {
-namespace {
-
-constexpr const char* k_invalid = "signingCredential.invalid";
 
 bool is_allowed_certificate_signature(int nid) {
   switch (nid) {
@@ -30,6 +27,10 @@ bool is_allowed_certificate_signature(int nid) {
       return false;
   }
 }
+
+namespace {
+
+constexpr const char* k_invalid = "signingCredential.invalid";
 
 bool is_sha2_digest(int nid) { return nid == NID_sha256 || nid == NID_sha384 || nid == NID_sha512; }
 

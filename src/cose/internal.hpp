@@ -106,6 +106,9 @@ struct Anchors {
 // signed by the next, and a certificate of the chain issued by an anchor. Validity of the chain
 // is only checked at `signing_time`, when given.
 // `leaf` is the certificate judged, `rest` the certificates that came with it.
+// Certificate signature algorithms c2pa-rs accepts (RSA PKCS#1 / PSS, ECDSA with SHA-2, Ed25519).
+bool is_allowed_certificate_signature(int signature_nid);
+
 bool check_certificate_trust(const Anchors& anchors, const EkuPolicy& ekus, const X509* leaf,
                              std::span<const X509* const> rest, std::optional<int64_t> signing_time);
 

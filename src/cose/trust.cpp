@@ -20,19 +20,7 @@ namespace detail {
 namespace {
 
 bool has_supported_signature_alg(const X509* cert) {
-  switch (X509_get_signature_nid(cert)) {
-    case NID_sha256WithRSAEncryption:
-    case NID_sha384WithRSAEncryption:
-    case NID_sha512WithRSAEncryption:
-    case NID_ecdsa_with_SHA256:
-    case NID_ecdsa_with_SHA384:
-    case NID_ecdsa_with_SHA512:
-    case NID_rsassaPss:
-    case NID_ED25519:
-      return true;
-    default:
-      return false;
-  }
+  return is_allowed_certificate_signature(X509_get_signature_nid(cert));
 }
 
 bool is_signed_by(const X509* cert, const X509* issuer) {
