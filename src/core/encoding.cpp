@@ -25,32 +25,52 @@ std::string base64_encode(std::span<const uint8_t> bytes) {
   return out;
 }
 
-std::optional<std::vector<uint8_t>> base64_decode(std::string_view text) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+' || c == '-') return 62;
-    if (c == '/' || c == '_') return 63;
-    return -1;
-  };
-  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
-  std::vector<uint8_t> out;
-  out.reserve(text.size() * 3 / 4);
+namespace {
+
+// Value of a base64 digit; both alphabets when url_safe is empty, else the one asked for.
+int base64_digit(char c, std::optional<bool> url_safe) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if ((c == '+' && url_safe != true) || (c == '-' && url_safe != false)) return 62;
+  if ((c == '/' && url_safe != true) || (c == '_' && url_safe != false)) return 63;
+  return -1;
+}
+
+struct Sextets {
+  std::vector<uint8_t> bytes;
+  int leftover_bits = 0;      // bits after the last whole byte
+  uint32_t leftover_value = 0;
+};
+
+// Decodes unpadded base64 digits; nullopt on a character outside the alphabet.
+std::optional<Sextets> decode_digits(std::string_view body, std::optional<bool> url_safe) {
+  Sextets out;
+  out.bytes.reserve(body.size() * 3 / 4);
   uint32_t acc = 0;
   int bits = 0;
-  for (char c : text) {
-    int v = value(c);
+  for (char c : body) {
+    int v = base64_digit(c, url_safe);
     if (v < 0) return std::nullopt;
     acc = (acc << 6) | static_cast<uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
-      out.push_back(static_cast<uint8_t>((acc >> bits) & 0xFF));
+      out.bytes.push_back(static_cast<uint8_t>((acc >> bits) & 0xFF));
     }
   }
-  if (bits >= 6) return std::nullopt;
+  out.leftover_bits = bits;
+  out.leftover_value = bits > 0 ? acc & ((1u << bits) - 1) : 0;
   return out;
+}
+
+}  // namespace
+
+std::optional<std::vector<uint8_t>> base64_decode(std::string_view text) {
+  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
+  auto d = decode_digits(text, std::nullopt);
+  if (!d || d->leftover_bits >= 6) return std::nullopt;
+  return std::move(d->bytes);
 }
 
 std::string hex_encode(std::span<const uint8_t> bytes) {
@@ -65,14 +85,6 @@ std::string hex_encode(std::span<const uint8_t> bytes) {
 }
 
 std::optional<std::vector<uint8_t>> base64_decode_strict(std::string_view text, bool url_safe, Base64Padding padding) {
-  auto value = [url_safe](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == (url_safe ? '-' : '+')) return 62;
-    if (c == (url_safe ? '_' : '/')) return 63;
-    return -1;
-  };
   size_t pad = 0;
   while (pad < text.size() && pad < 2 && text[text.size() - 1 - pad] == '=') ++pad;
   std::string_view body = text.substr(0, text.size() - pad);
@@ -80,24 +92,10 @@ std::optional<std::vector<uint8_t>> base64_decode_strict(std::string_view text, 
   size_t needed = body.size() % 4 == 0 ? 0 : 4 - body.size() % 4;
   if (padding == Base64Padding::Canonical && pad != needed) return std::nullopt;
   if (padding == Base64Padding::Indifferent && pad != 0 && pad != needed) return std::nullopt;
-  std::vector<uint8_t> out;
-  out.reserve(body.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : body) {
-    int v = value(c);
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<uint8_t>((acc >> bits) & 0xFF));
-    }
-  }
+  auto d = decode_digits(body, url_safe);
   // Trailing bits must be zero (the base64 crate's default).
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
-  return out;
+  if (!d || d->leftover_value != 0) return std::nullopt;
+  return std::move(d->bytes);
 }
-
 
 }  // namespace veritrace
