@@ -1,14 +1,9 @@
 // Remote manifests: reported, never fetched unless asked; fetched from a local HTTP server
 // started by the test when --fetch-remote / ReadOptions::fetch_remote is set.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <atomic>
-#include <thread>
 
+#include "support/local_tsa.hpp"
 #include "support/test_support.hpp"
 #include "veritrace/c2pa.hpp"
 
@@ -17,53 +12,11 @@ using namespace veritrace;
 namespace {
 
 // Serves one body at one path, 404 elsewhere, on 127.0.0.1 with a kernel-chosen port.
-class TinyHttpServer {
+class TinyHttpServer : public vt_test::TinyPostServer {
  public:
-  TinyHttpServer(std::string path, std::vector<uint8_t> body) : path_(std::move(path)), body_(std::move(body)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd_, 8) != 0) {
-      throw std::runtime_error("cannot listen on 127.0.0.1");
-    }
-    socklen_t len = sizeof addr;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~TinyHttpServer() {
-    stop_ = true;
-    ::shutdown(fd_, SHUT_RDWR);
-    ::close(fd_);
-    thread_.join();
-  }
-  int port() const { return port_; }
-
- private:
-  void serve() {
-    while (!stop_) {
-      int c = ::accept(fd_, nullptr, nullptr);
-      if (c < 0) return;
-      char buf[4096];
-      ssize_t n = ::read(c, buf, sizeof buf - 1);
-      std::string req(buf, n > 0 ? static_cast<size_t>(n) : 0);
-      bool hit = req.rfind("GET " + path_ + " ", 0) == 0;
-      std::string head = hit ? "HTTP/1.1 200 OK\r\nContent-Type: application/c2pa\r\nContent-Length: " +
-                                   std::to_string(body_.size()) + "\r\nConnection: close\r\n\r\n"
-                             : "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-      (void)!::write(c, head.data(), head.size());
-      if (hit) (void)!::write(c, body_.data(), body_.size());
-      ::close(c);
-    }
-  }
-  std::string path_;
-  std::vector<uint8_t> body_;
-  int fd_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
+  TinyHttpServer(std::string path, std::vector<uint8_t> body)
+      : TinyPostServer("application/c2pa", [body = std::move(body)](const std::vector<uint8_t>&) { return body; },
+                       std::move(path), 404) {}
 };
 
 // The JPEG with an XMP APP1 segment naming `url` as its provenance, inserted after SOI.

@@ -32,12 +32,15 @@ inline void write_text_file(const fs::path& p, const std::string& text) {
 inline bool have_openssl_cli() { return std::system("openssl version >/dev/null 2>&1") == 0; }
 
 // A tiny HTTP/1.1 server on 127.0.0.1: each request's body goes to `handler`, whose result is
-// sent back (nullopt: HTTP 500).
+// sent back (nullopt: `failure_status`). With `only_path`, other paths get `failure_status` too.
 class TinyPostServer {
  public:
   using Handler = std::function<std::optional<std::vector<uint8_t>>(const std::vector<uint8_t>&)>;
-  TinyPostServer(std::string content_type, Handler handler)
-      : content_type_(std::move(content_type)), handler_(std::move(handler)) {
+  TinyPostServer(std::string content_type, Handler handler, std::string only_path = "", int failure_status = 500)
+      : content_type_(std::move(content_type)),
+        handler_(std::move(handler)),
+        only_path_(std::move(only_path)),
+        failure_status_(failure_status) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -57,6 +60,7 @@ class TinyPostServer {
     thread_.join();
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/tsa"; }
+  int port() const { return port_; }
   int requests() const { return requests_; }
 
  private:
@@ -82,11 +86,14 @@ class TinyPostServer {
       ++requests_;
       std::vector<uint8_t> body;
       if (header_end != std::string::npos) body.assign(req.begin() + static_cast<long>(header_end + 4), req.end());
-      auto reply = handler_(body);
+      const std::string line = req.substr(0, req.find("\r\n"));
+      const bool path_ok = only_path_.empty() || line.find(" " + only_path_ + " ") != std::string::npos;
+      auto reply = path_ok ? handler_(body) : std::nullopt;
       std::string head = reply ? "HTTP/1.1 200 OK\r\nContent-Type: " + content_type_ +
                                      "\r\nContent-Length: " + std::to_string(reply->size()) +
                                      "\r\nConnection: close\r\n\r\n"
-                               : "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+                               : "HTTP/1.1 " + std::to_string(failure_status_) +
+                                     " Failed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
       (void)!::write(c, head.data(), head.size());
       if (reply) (void)!::write(c, reply->data(), reply->size());
       ::close(c);
@@ -94,6 +101,8 @@ class TinyPostServer {
   }
   std::string content_type_;
   Handler handler_;
+  std::string only_path_;
+  int failure_status_;
   int fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};
