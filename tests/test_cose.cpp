@@ -13,21 +13,6 @@ using namespace vt_test::cose;
 
 namespace {
 
-std::set<std::string> failures(const cose::SignatureResult& r) {
-  std::set<std::string> codes;
-  for (const auto& s : r.statuses) {
-    if (s.kind == cose::StatusKind::Failure) codes.insert(s.code);
-  }
-  return codes;
-}
-
-bool has_success(const cose::SignatureResult& r, const std::string& code) {
-  for (const auto& s : r.statuses) {
-    if (s.kind == cose::StatusKind::Success && s.code == code) return true;
-  }
-  return false;
-}
-
 // A root CA and a leaf signer it issued, plus anchors written to a PEM file.
 struct Pki {
   Key root_key = ec_key();

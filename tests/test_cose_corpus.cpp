@@ -51,13 +51,7 @@ std::set<std::string> signature_failures_of(const std::string& column) {
   return codes;
 }
 
-std::set<std::string> failures(const cose::SignatureResult& r) {
-  std::set<std::string> codes;
-  for (const auto& s : r.statuses) {
-    if (s.kind == cose::StatusKind::Failure) codes.insert(s.code);
-  }
-  return codes;
-}
+using vt_test::cose::failures;
 
 std::vector<std::string> codes_of_kind(const cose::SignatureResult& r, cose::StatusKind kind) {
   std::vector<std::string> codes;

@@ -16,52 +16,12 @@ namespace {
 
 constexpr long k_day = 24L * 3600;
 
-std::set<std::string> failures(const cose::SignatureResult& r) {
-  std::set<std::string> codes;
-  for (const auto& s : r.statuses) {
-    if (s.kind == cose::StatusKind::Failure) codes.insert(s.code);
-  }
-  return codes;
-}
-
-bool has_success(const cose::SignatureResult& r, const std::string& code) {
-  for (const auto& s : r.statuses) {
-    if (s.kind == cose::StatusKind::Success && s.code == code) return true;
-  }
-  return false;
-}
-
 // The explanation of the first failure with `code`, or "".
 std::string explanation(const cose::SignatureResult& r, const std::string& code) {
   for (const auto& s : r.statuses) {
     if (s.kind == cose::StatusKind::Failure && s.code == code) return s.explanation;
   }
   return {};
-}
-
-// Like make_cert, with the basicConstraints value given (for pathLenConstraint).
-Cert make_cert_with_bc(const CertSpec& spec, const std::string& basic_constraints, EVP_PKEY* key, X509* issuer,
-                       EVP_PKEY* issuer_key) {
-  Cert cert(X509_new());
-  X509_set_version(cert.get(), X509_VERSION_3);
-  ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), spec.serial);
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), spec.valid_from_seconds);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), spec.valid_to_seconds);
-  X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
-                             reinterpret_cast<const unsigned char*>(spec.organization.c_str()), -1, -1, 0);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                             reinterpret_cast<const unsigned char*>(spec.common_name.c_str()), -1, -1, 0);
-  X509_set_issuer_name(cert.get(), issuer ? X509_get_subject_name(issuer) : name);
-  X509_set_pubkey(cert.get(), key);
-  X509* issuer_cert = issuer ? issuer : cert.get();
-  add_extension(cert.get(), issuer_cert, NID_basic_constraints, basic_constraints);
-  add_extension(cert.get(), issuer_cert, NID_key_usage, spec.key_usage);
-  add_extension(cert.get(), issuer_cert, NID_ext_key_usage, spec.eku);
-  add_extension(cert.get(), issuer_cert, NID_subject_key_identifier, "hash");
-  add_extension(cert.get(), issuer_cert, NID_authority_key_identifier, "keyid:always");
-  X509_sign(cert.get(), issuer_key ? issuer_key : key, EVP_sha256());
-  return cert;
 }
 
 const CertSpec k_ca_spec{.common_name = "Strict Test CA", .ca = true, .key_usage = "critical,keyCertSign,cRLSign", .eku = ""};
@@ -250,7 +210,7 @@ TEST(CoseStrict, PathLengthConstraintIsEnforced) {
   Key root_key = ec_key(), inter_key = ec_key(), leaf_key = ec_key();
   CertSpec root_spec = k_ca_spec;
   root_spec.common_name = "Pathlen Root";
-  Cert root = make_cert_with_bc(root_spec, "critical,CA:TRUE,pathlen:0", root_key.get(), nullptr, nullptr);
+  Cert root = make_cert(root_spec, root_key.get(), nullptr, nullptr, "critical,CA:TRUE,pathlen:0");
   CertSpec inter_spec = intermediate_spec();
   inter_spec.serial = 2;
   Cert inter = make_cert(inter_spec, inter_key.get(), root.get(), root_key.get());

@@ -13,11 +13,13 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "cbor/cbor.hpp"
+#include "cose/cose.hpp"
 
 namespace vt_test::cose {
 
@@ -189,8 +191,10 @@ inline void add_extension(X509* cert, X509* issuer, int nid, const std::string& 
   }
 }
 
-// issuer == nullptr: self-signed with `key`.
-inline Cert make_cert(const CertSpec& spec, EVP_PKEY* key, X509* issuer, EVP_PKEY* issuer_key) {
+// issuer == nullptr: self-signed with `key`. `basic_constraints` overrides the spec's CA flag
+// (e.g. "critical,CA:TRUE,pathlen:0").
+inline Cert make_cert(const CertSpec& spec, EVP_PKEY* key, X509* issuer, EVP_PKEY* issuer_key,
+                      const std::string& basic_constraints = "") {
   Cert cert(X509_new());
   X509_set_version(cert.get(), X509_VERSION_3);
   ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), spec.serial);
@@ -204,7 +208,8 @@ inline Cert make_cert(const CertSpec& spec, EVP_PKEY* key, X509* issuer, EVP_PKE
   X509_set_issuer_name(cert.get(), issuer ? X509_get_subject_name(issuer) : name);
   X509_set_pubkey(cert.get(), key);
   X509* issuer_cert = issuer ? issuer : cert.get();
-  add_extension(cert.get(), issuer_cert, NID_basic_constraints, spec.ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+  add_extension(cert.get(), issuer_cert, NID_basic_constraints,
+                !basic_constraints.empty() ? basic_constraints : spec.ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
   add_extension(cert.get(), issuer_cert, NID_key_usage, spec.key_usage);
   add_extension(cert.get(), issuer_cert, NID_ext_key_usage, spec.eku);
   add_extension(cert.get(), issuer_cert, NID_subject_key_identifier, "hash");
@@ -213,6 +218,22 @@ inline Cert make_cert(const CertSpec& spec, EVP_PKEY* key, X509* issuer, EVP_PKE
   const EVP_MD* md = EVP_PKEY_get_base_id(signer) == EVP_PKEY_ED25519 ? nullptr : EVP_sha256();
   X509_sign(cert.get(), signer, md);
   return cert;
+}
+
+// The failure codes of a verification, and whether a success code is present.
+inline std::set<std::string> failures(const veritrace::cose::SignatureResult& r) {
+  std::set<std::string> codes;
+  for (const auto& st : r.statuses) {
+    if (st.kind == veritrace::cose::StatusKind::Failure) codes.insert(st.code);
+  }
+  return codes;
+}
+
+inline bool has_success(const veritrace::cose::SignatureResult& r, const std::string& code) {
+  for (const auto& st : r.statuses) {
+    if (st.kind == veritrace::cose::StatusKind::Success && st.code == code) return true;
+  }
+  return false;
 }
 
 inline std::vector<uint8_t> der_of(const X509* cert) {
