@@ -54,6 +54,10 @@ class Reader {
   ReadResult read_with_sidecar(const std::string& asset_path, const std::string& sidecar_path) const;
   // The same from memory or any other byte source; `name` is reported as the path.
   ReadResult read(const ByteSource& source) const;
+  // Validates `asset` against a manifest store obtained elsewhere (a repository lookup after a
+  // soft-binding match, a download); the report's manifest_source is `source_kind`. Throws
+  // Error(Malformed) when `store` is not a manifest store.
+  ReadResult read_with_store(const ByteSource& asset, std::vector<uint8_t> store, const std::string& source_kind) const;
 
  private:
   struct Impl;

@@ -127,15 +127,22 @@ ReadResult Reader::read_file(const std::string& path) const {
 ReadResult Reader::read_with_sidecar(const std::string& asset_path, const std::string& sidecar_path) const {
   auto asset = open_file_source(asset_path);
   auto sidecar = open_file_source(sidecar_path);
-  formats::Detected sidecar_format = formats::detect(*sidecar);
-  if (sidecar_format.format != formats::Format::Jumbf) {
+  if (formats::detect(*sidecar).format != formats::Format::Jumbf) {
     throw Error(ErrorKind::Malformed, sidecar_path + ": not a C2PA manifest store (.c2pa)");
   }
-  formats::Detected asset_format = formats::detect(*asset);
-  std::vector<uint8_t> store = sidecar->read_vector(0, sidecar->size());
+  return read_with_store(*asset, sidecar->read_vector(0, sidecar->size()), "sidecar");
+}
+
+ReadResult Reader::read_with_store(const ByteSource& asset, std::vector<uint8_t> store,
+                                   const std::string& source_kind) const {
+  auto store_source = make_span_source(store);
+  if (formats::detect(*store_source).format != formats::Format::Jumbf) {
+    throw Error(ErrorKind::Malformed, "not a C2PA manifest store");
+  }
+  formats::Detected asset_format = formats::detect(asset);
   formats::C2paCarrier none;
-  ReadResult r = impl_->validate(std::move(store), asset.get(), asset_format.format, &none, "sidecar");
-  r.report["path"] = asset_path;
+  ReadResult r = impl_->validate(std::move(store), &asset, asset_format.format, &none, source_kind);
+  r.report["path"] = asset.name();
   r.report["format"] = asset_format.mime;
   return r;
 }
