@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "veritrace 0.1.0");
   veritrace::cli::Action run;
   veritrace::cli::add_c2pa_commands(app, run);
+  veritrace::cli::add_repo_commands(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
