@@ -36,7 +36,7 @@ std::vector<Row> read_index(const fs::path& tsv) {
   return rows;
 }
 
-const std::set<std::string> kUnsupportedMimes = {"application/pdf", "image/svg+xml", "font/ttf"};
+const std::set<std::string> kUnsupportedMimes = {"image/svg+xml", "font/ttf"};
 
 std::string failure_set(const nlohmann::json& report) {
   std::set<std::string> codes;

@@ -121,14 +121,15 @@ TEST(C2paFormatsMore, SharedDngAndWebPMatchTheReference) {
   EXPECT_STREQ(c2pa::state_name(webp.state), "NoManifest");
 }
 
-TEST(C2paFormatsMore, PdfAndFontsStayUnsupported) {
+// PDF is supported (tests/test_c2pa_pdf.cpp); a bare header has no cross-reference data.
+TEST(C2paFormatsMore, HeaderOnlyPdfIsMalformed) {
   vt_test::TempDir dir;
   auto pdf = dir.path() / "x.pdf";
   vt_test::write_file(pdf, std::vector<uint8_t>{'%', 'P', 'D', 'F', '-', '1', '.', '7', '\n'});
   try {
     (void)no_trust_reader().read_file(pdf.string());
-    FAIL() << "PDF must be unsupported";
+    FAIL() << "a header-only PDF must be malformed";
   } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::Unsupported);
+    EXPECT_EQ(e.kind(), ErrorKind::Malformed);
   }
 }

@@ -133,7 +133,7 @@ const char* format_name(Format f) {
 
 bool c2pa_supported(Format f) {
   return f == Format::Jpeg || f == Format::Png || f == Format::Bmff || f == Format::Wav || f == Format::Jumbf ||
-         f == Format::WebP || f == Format::Tiff || f == Format::Gif || f == Format::Mp3;
+         f == Format::WebP || f == Format::Tiff || f == Format::Gif || f == Format::Mp3 || f == Format::Pdf;
 }
 
 C2paCarrier find_c2pa(const ByteSource& src, Format format) {
@@ -146,6 +146,7 @@ C2paCarrier find_c2pa(const ByteSource& src, Format format) {
     case Format::Tiff: return detail::find_c2pa_tiff(src);
     case Format::Gif: return detail::find_c2pa_gif(src);
     case Format::Mp3: return detail::find_c2pa_mp3(src);
+    case Format::Pdf: return detail::find_c2pa_pdf(src);
     case Format::Jumbf: return whole_file_store(src);
     default: unsupported(src, format, "reading C2PA data");
   }

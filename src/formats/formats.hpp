@@ -20,8 +20,8 @@ enum class Format {
   Bmff,   // ISO base media: MP4, MOV, M4A, HEIF, AVIF
   Wav,    // RIFF WAVE
   Jumbf,  // a bare manifest store (.c2pa sidecar)
-  // Supported too: Tiff (TIFF, DNG), WebP, Gif, Mp3 (ID3v2). Recognised but not supported for
-  // C2PA yet (reported as unsupported, exit 3): Avi, Pdf, Svg, Flac, Font.
+  // Supported too: Tiff (TIFF, DNG), WebP, Gif, Mp3 (ID3v2), Pdf. Recognised but not supported
+  // for C2PA yet (reported as unsupported, exit 3): Avi, Svg, Flac, Font.
   Tiff, WebP, Avi, Gif, Pdf, Svg, Mp3, Flac, Font,
 };
 

@@ -14,6 +14,7 @@ C2paCarrier find_c2pa_webp(const ByteSource& src);
 C2paCarrier find_c2pa_tiff(const ByteSource& src);
 C2paCarrier find_c2pa_gif(const ByteSource& src);
 C2paCarrier find_c2pa_mp3(const ByteSource& src);
+C2paCarrier find_c2pa_pdf(const ByteSource& src);
 
 std::vector<NamedRange> box_map_jpeg(const ByteSource& src);
 std::vector<NamedRange> box_map_png(const ByteSource& src);
