@@ -258,6 +258,20 @@ TEST(FormatsPdf, HybridFileReadsCompressedObjectsThroughXRefStm) {
   EXPECT_EQ(c.carrier_ranges.at(0).offset, at);
 }
 
+TEST(FormatsPdf, IndirectFilterAndDecodeParmsAreResolved) {
+  std::string store = fake_store(90);
+  PdfWriter w;
+  w.object(1, "<</Type/Catalog/AF[3 0 R]>>");
+  w.object(3, kFileSpec);
+  w.object(7, "/FlateDecode");
+  w.object(8, "<</Predictor 1>>");
+  size_t at = w.stream(4, std::string(kEmbedded) + "/Filter 7 0 R/DecodeParms 8 0 R", deflate(store));
+  w.xref_table("/Size 9/Root 1 0 R");
+  auto c = carrier_of(w.bytes());
+  EXPECT_EQ(store_of(c), store);
+  EXPECT_EQ(c.carrier_ranges.at(0).offset, at);
+}
+
 TEST(FormatsPdf, XmpProvenanceUrlAndNoManifest) {
   std::string xmp = "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF><rdf:Description "
                     "xmlns:dcterms=\"http://purl.org/dc/terms/\" dcterms:provenance=\"https://example.com/m.c2pa\"/>"

@@ -278,6 +278,15 @@ Object Document::resolve(const Object& o) {
 
 std::vector<uint8_t> Document::stream_data(const Indirect& stream, uint64_t cap) {
   if (!stream.is_stream) bad(src_, "expected a stream");
+  const Object* filter = stream.value.get("Filter");
+  const Object* parms = stream.value.get("DecodeParms");
+  if ((filter && filter->is(Object::Type::Ref)) || (parms && parms->is(Object::Type::Ref))) {
+    Object dict = stream.value;  // indirect filter parameters: resolved into a copy
+    for (auto& [key, value] : dict.entries) {
+      if (key == "Filter" || key == "DecodeParms") value = resolve(value);
+    }
+    return decode_stream(src_, dict, stream.data_offset, stream.data_length, cap);
+  }
   return decode_stream(src_, stream.value, stream.data_offset, stream.data_length, cap);
 }
 
