@@ -1,0 +1,28 @@
+// Internal: detection with its trace (for tests and the robustness tool).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "veritrace/watermark.hpp"
+
+namespace veritrace::watermark::detail {
+
+inline constexpr int kMaxLattices = 6;     // lattice hypotheses tried
+inline constexpr int kHitsPerLattice = 3;  // sync positions tried per lattice
+// Every decode attempt passes a wrong word with probability 2^-32 (the CRC); the p-value is the
+// Bonferroni bound over every attempt the detector may make.
+inline constexpr int kMaxAttempts = kMaxLattices * kHitsPerLattice;
+
+struct DetectTrace {
+  Detection detection;
+  int attempts = 0;
+  double best_sync_z = 0;
+  double best_agreement = -1;           // of the attempt with the best code agreement
+  std::vector<uint8_t> best_info_bits;  // that attempt's de-whitened bits (payload first)
+  double lattice_period = 0;            // first lattice hypothesis, original pixels
+  double lattice_angle = 0;
+};
+
+DetectTrace detect_with_trace(const media::Image& image);
+
+}  // namespace veritrace::watermark::detail

@@ -1,0 +1,45 @@
+// Internal: synchronisation of the Veritrace watermark. The tile repeats over the image, so the
+// noise residual's autocorrelation has peaks on the tile lattice: their positions give the scale and
+// the rotation (mod 90 degrees). Folding the residual modulo the lattice sums every repetition into
+// one tile; correlating it with the sync sequence gives the shift and the remaining 90-degree turn.
+#pragma once
+#include <opencv2/core.hpp>
+#include <vector>
+
+namespace veritrace::watermark::detail {
+
+inline constexpr int kFoldBins = 128;  // bins per tile side in the folded tile (4 per cell)
+
+// The analysed image: luma area-resampled so its shorter side is about kWorkSide (never enlarged).
+inline constexpr int kWorkSide = 540;
+struct WorkImage {
+  cv::Mat residual;        // CV_32F, locally normalised noise residual
+  double downscale = 1.0;  // original pixels per work pixel
+};
+WorkImage make_work_image(const cv::Mat& luma);
+
+// The tile lattice in work-image pixels: v1 = (a, b), v2 = (-b, a).
+struct Lattice {
+  double a = 0, b = 0;
+  double score = 0;
+  double period() const;
+};
+
+// Lattice hypotheses from the autocorrelation, best first, each refined to sub-pixel accuracy.
+std::vector<Lattice> find_lattices(const cv::Mat& residual, int max_candidates);
+
+// Sums the residual modulo the lattice into a kFoldBins x kFoldBins tile (mean per bin).
+cv::Mat fold(const cv::Mat& residual, const Lattice& lattice);
+
+struct SyncHit {
+  int quarter_turns = 0;  // the fold rotated clockwise by this many quarter turns matches the tile
+  int dx = 0, dy = 0;     // circular shift of the rotated fold (bins)
+  double z = 0;           // peak height in standard deviations of the correlation surface
+};
+// Best sync positions over the four rotations, best first.
+std::vector<SyncHit> find_sync(const cv::Mat& folded, int max_hits);
+
+// Soft values of the coded bits read from the fold at a sync position.
+std::vector<double> read_soft_bits(const cv::Mat& folded, const SyncHit& hit);
+
+}  // namespace veritrace::watermark::detail
