@@ -194,9 +194,30 @@ TEST(KnownDwtDct, HypergeometricTail) {
   EXPECT_NEAR(std::exp(log_hypergeometric_tail(10, 5, 5, 4)), 26.0 / 252, 1e-12);
 }
 
+TEST(KnownDwtDct, StripPermutationTestIsExact) {
+  // 4 bits, classes {0,2} and {1,3}, one 1 in each: 4 equally likely messages. Values favour bits
+  // 0 and 1: only the message 1100 collects 3 + 2, so p = 1/4; 0011 ties with two others -> 3/4.
+  const std::vector<double> v{3, 2, -3, -2};
+  EXPECT_NEAR(std::exp(strip_log_p(v, {1, 1, 0, 0})), 0.25, 1e-12);
+  EXPECT_NEAR(std::exp(strip_log_p(v, {0, 0, 1, 1})), 1.0, 1e-12);
+  EXPECT_NEAR(std::exp(strip_log_p({1, 1, 2, 2}, {1, 0, 0, 1})), 0.75, 1e-12);
+  // A shift of one parity class (e.g. JPEG 4:2:0 treating odd block columns differently) changes
+  // nothing; constant values carry no evidence.
+  EXPECT_NEAR(strip_log_p({3, 102, -3, 98}, {1, 1, 0, 0}), strip_log_p(v, {1, 1, 0, 0}), 1e-12);
+  EXPECT_DOUBLE_EQ(strip_log_p(std::vector<double>(32, 5.0), hex_to_bits("53445632", 32)), 0.0);
+  // 32 bits: the message itself as values reaches the floor 1 / (C(16,4) C(16,9)).
+  std::vector<double> own;
+  for (uint8_t b : hex_to_bits("53445632", 32)) own.push_back(b ? 1.0 : -1.0);
+  EXPECT_NEAR(strip_log_p(own, hex_to_bits("53445632", 32)), -std::log(1820.0 * 11440.0), 1e-9);
+  // Fisher: t (1 - ln t).
+  const double t = 1e-4 * 1e-3;
+  EXPECT_NEAR(std::exp(fisher_log_p(std::log(1e-4), std::log(1e-3))), t * (1 - std::log(t)), 1e-15);
+  EXPECT_DOUBLE_EQ(fisher_log_p(0.0, 0.0), 0.0);
+}
+
 TEST(KnownDwtDct, ConstantDecodeHasNoEvidence) {
   // A grid where every block decodes the same way (flat image) must not match any message.
-  BlockGrid g{64, 64, std::vector<double>(64 * 64, 30.0)};
+  BlockGrid g{64, 64, std::vector<double>(64 * 64, 30.0), {}};
   for (const auto& m : generator_messages()) {
     const MessageScore s = score_message(g, hex_to_bits(m.hex, m.length_bits));
     EXPECT_DOUBLE_EQ(s.log_p, 0.0) << m.name;

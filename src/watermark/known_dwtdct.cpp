@@ -109,6 +109,7 @@ BlockGrid analyse_blocks(const Plane& ca, int cx0, int cy0) {
   g.blocks_x = std::max(0, (ca.width - cx0) / 4);
   g.blocks_y = std::max(0, (ca.height - cy0) / 4);
   g.residue.resize(static_cast<size_t>(g.blocks_x) * g.blocks_y);
+  g.lead.resize(g.residue.size());
   std::array<double, 16> block{};
   for (int by = 0; by < g.blocks_y; ++by) {
     for (int bx = 0; bx < g.blocks_x; ++bx) {
@@ -116,8 +117,14 @@ BlockGrid analyse_blocks(const Plane& ca, int cx0, int cy0) {
         const double* src = ca.v.data() + static_cast<size_t>(cy0 + 4 * by + r) * ca.width + cx0 + 4 * bx;
         for (int c = 0; c < 4; ++c) block[static_cast<size_t>(4 * r + c)] = src[c];
       }
-      const double v = block[static_cast<size_t>(select_coefficient(block))];
-      g.residue[static_cast<size_t>(by) * g.blocks_x + bx] = std::fmod(std::fabs(v), kQuantStep);
+      const int chosen = select_coefficient(block);
+      const double v = std::fabs(block[static_cast<size_t>(chosen)]);
+      double next = 0;
+      for (int i = 1; i < 16; ++i)
+        if (i != chosen) next = std::max(next, std::fabs(block[static_cast<size_t>(i)]));
+      const size_t n = static_cast<size_t>(by) * g.blocks_x + bx;
+      g.residue[n] = std::fmod(v, kQuantStep);
+      g.lead[n] = static_cast<float>(v - next);
     }
   }
   return g;

@@ -66,11 +66,15 @@ std::string bits_to_hex(const std::vector<uint8_t>& bits);
 std::vector<uint8_t> hex_to_bits(std::string_view hex, int length_bits);
 
 // Per-block analysis of one block grid: for every complete 4x4 cA block (row-major), the residue
-// |v| mod 36 of the chosen coefficient.
+// |v| mod 36 of the chosen coefficient and its lead over the block's next largest |coefficient|.
 struct BlockGrid {
   int blocks_x = 0;
   int blocks_y = 0;
   std::vector<double> residue;  // blocks_x * blocks_y, in [0, 36); double keeps the library's > 18 test exact
+  // |v| minus the largest other |coefficient| among indices 1..15 (>= 0). Small: the embedder's
+  // change (up to -27) may have made another coefficient the largest, so the decoder reads an
+  // unmarked value. Empty when not computed (hand-made grids): every block then counts fully.
+  std::vector<float> lead;
 };
 // cA blocks starting at (cx0, cy0) in cA coordinates (0..3 searches the block grid of a crop).
 BlockGrid analyse_blocks(const Plane& ca, int cx0 = 0, int cy0 = 0);
