@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "veritrace/c2pa.hpp"
+#include "veritrace/provenance.hpp"
 #include "veritrace/report.hpp"
 
 namespace veritrace::cli {
@@ -23,6 +24,8 @@ struct ReadArgs {
   bool verbose = false;
   bool fetch_remote = false;
   bool strict = false;
+  std::string db;
+  bool no_repo = false;
 };
 
 int exit_for_state(c2pa::ValidationState s) {
@@ -47,7 +50,14 @@ int run_read(const ReadArgs& args) {
   options.detailed = args.detailed;
   options.fetch_remote = args.fetch_remote;
   options.strict = args.strict;
+  if (args.no_repo && !args.db.empty()) {
+    std::cerr << "veritrace: --db and --no-repo exclude each other\n";
+    return static_cast<int>(ExitCode::Usage);
+  }
   c2pa::Reader reader(options);  // trust anchor problems end the run before any file
+  provenance::RecoveryOptions recovery;
+  recovery.use_repository = !args.no_repo;
+  recovery.db_path = args.db;
 
   int code = 0;
   nlohmann::json all = nlohmann::json::array();
@@ -55,7 +65,8 @@ int run_read(const ReadArgs& args) {
   for (const auto& file : args.files) {
     nlohmann::json r;
     try {
-      c2pa::ReadResult result = args.sidecar.empty() ? reader.read_file(file) : reader.read_with_sidecar(file, args.sidecar);
+      c2pa::ReadResult result = args.sidecar.empty() ? provenance::read_with_recovery(reader, file, recovery)
+                                                     : reader.read_with_sidecar(file, args.sidecar);
       r = std::move(result.report);
       code = worst(code, exit_for_state(result.state));
     } catch (const Error& e) {
@@ -102,6 +113,10 @@ void add_c2pa_commands(CLI::App& app, Action& run) {
                  "(docs/conformance.md)");
   read->add_option("--sidecar", args->sidecar, "Validate FILE against this detached manifest store (.c2pa)");
   read->add_flag("--fetch-remote", args->fetch_remote, "Fetch a remote manifest (XMP provenance URL) when none is embedded");
+  read->add_option("--db", args->db,
+                   "Manifest repository for files without credentials (default: $XDG_DATA_HOME/veritrace/manifests.db "
+                   "when it exists); a found watermark is looked up as a soft binding");
+  read->add_flag("--no-repo", args->no_repo, "Do not look for a watermark or consult the manifest repository");
   read->add_flag("-v,--verbose", args->verbose, "Text output lists success statuses too");
   read->callback([args, &run] { run = [args] { return run_read(*args); }; });
   add_c2pa_sign(*c2pa, run);

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   veritrace::cli::Action run;
   veritrace::cli::add_c2pa_commands(app, run);
   veritrace::cli::add_repo_commands(app, run);
+  veritrace::cli::add_watermark_commands(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -74,6 +74,25 @@ void append_statuses(std::string& out, const json& codes, const Palette& p, bool
   }
 }
 
+// What the watermark / repository lookup found, for files without embedded credentials.
+void append_soft_binding(std::string& out, const json& r, const Palette& p) {
+  if (!r.contains("soft_binding")) return;
+  const json& sb = r["soft_binding"];
+  if (!sb.value("watermark_found", false)) {
+    out += fmt::format("  watermark      none found{}\n",
+                       sb.contains("error") ? " (" + text_of(sb, "error") + ")" : std::string());
+    return;
+  }
+  out += fmt::format("  watermark      {} = {}", text_of(sb, "algorithm"), text_of(sb, "value"));
+  if (text_of(r, "manifest_source") == "soft-binding") {
+    out += fmt::format("\n  recovered      from {} {}(the file's own credentials were stripped; a hard-binding "
+                       "mismatch below means its bytes changed since signing){}\n",
+                       text_of(sb, "repository"), p.dim, p.reset);
+  } else {
+    out += fmt::format(", no manifest with this soft binding in {}\n", text_of(sb, "repository"));
+  }
+}
+
 }  // namespace
 
 std::string c2pa_text(const json& r, const TextStyle& style) {
@@ -93,6 +112,7 @@ std::string c2pa_text(const json& r, const TextStyle& style) {
   if (auto url = text_of(r, "remote_manifest_url"); !url.empty()) {
     out += fmt::format("  remote         {} (not fetched)\n", url);
   }
+  append_soft_binding(out, r, p);
   if (!r.contains("manifests")) return out;
   std::string active = text_of(r, "active_manifest");
   const json& manifests = r["manifests"];
