@@ -3,7 +3,9 @@
 // active manifest label and soft bindings with the C2PA reader, and stores it; the others query it.
 #include <time.h>
 
+#include <filesystem>
 #include <iostream>
+#include <system_error>
 #include <memory>
 #include <new>
 #include <string>
@@ -122,7 +124,9 @@ Extracted extract(const std::string& file, const c2pa::Reader& reader) {
   Extracted out;
   out.validation_state = c2pa::state_name(read.state);
   out.entry.store = std::move(carrier.store);
-  out.entry.source_path = file;
+  std::error_code ec;
+  const auto absolute = std::filesystem::absolute(file, ec);  // a relative path means nothing later
+  out.entry.source_path = ec ? file : absolute.lexically_normal().string();
   const nlohmann::json& report = read.report;
   if (auto a = report.find("active_manifest"); a != report.end() && a->is_string()) out.entry.active_manifest = *a;
   if (auto manifests = report.find("manifests"); manifests != report.end()) {
