@@ -14,7 +14,8 @@ struct SignArgs {
   std::string in, out, cert, key, alg, source_type, manifest, parent, tsa, title;
   std::vector<std::string> actions;
   int claim_version = 2;
-  bool ai_generated = false, sidecar = false, in_place = false, refuse_signed = false, json = false, no_thumbnail = false;
+  bool ai_generated = false, sidecar = false, in_place = false, refuse_signed = false, json = false, no_thumbnail = false,
+       thumbnail = false;
 };
 
 // "c2pa.edited" or "c2pa.edited:{\"name\":\"crop\"}" or "c2pa.edited:name=crop,reason=x".
@@ -69,16 +70,26 @@ int run_sign(const SignArgs& a) {
   if (!a.manifest.empty()) o.manifest_definition = read_definition(a.manifest);
   if (!a.parent.empty()) o.parent = a.parent;
   if (!a.tsa.empty()) o.tsa_url = a.tsa;
+  if (a.thumbnail && a.no_thumbnail) {
+    std::cerr << "veritrace: --thumbnail and --no-thumbnail exclude each other\n";
+    return static_cast<int>(ExitCode::Usage);
+  }
   o.claim_thumbnail = !a.no_thumbnail;
+  o.thumbnail_from_pixels = a.thumbnail;
   o.existing = a.refuse_signed ? c2pa::ExistingCredentials::Refuse : c2pa::ExistingCredentials::KeepAsParent;
 
   c2pa::Signer signer(std::move(o));
   c2pa::SignResult r = a.sidecar ? signer.sign_sidecar(a.in, a.out) : signer.sign_file(a.in, a.out, a.in_place);
+  if (r.claim_thumbnail_skipped) {
+    std::cerr << "veritrace: note: no claim thumbnail: " << a.in
+              << " is a large image without an embedded preview; --thumbnail makes one from the pixels (slower)\n";
+  }
   if (a.json) {
     nlohmann::json j = {{"schema_version", "veritrace.c2pa.sign/1"}, {"input", a.in}, {"output", a.out},
                         {"manifest_label", r.manifest_label}, {"store_size", r.store_size},
                         {"output_size", r.output_size}, {"sidecar", a.sidecar},
-                        {"kept_existing_as_parent", r.kept_existing_as_parent}};
+                        {"kept_existing_as_parent", r.kept_existing_as_parent},
+                        {"claim_thumbnail", r.claim_thumbnail.empty() ? "none" : r.claim_thumbnail}};
     std::cout << j.dump(2) << "\n";
   } else {
     std::cout << "signed " << a.in << " -> " << a.out << " (" << r.manifest_label << ", manifest store "
@@ -107,6 +118,9 @@ void add_c2pa_sign(CLI::App& c2pa, Action& run) {
   sign->add_option("--parent", a->parent, "Parent asset, added as a parentOf ingredient with its credentials");
   sign->add_flag("--sidecar", a->sidecar, "Write a detached .c2pa manifest store instead of embedding");
   sign->add_flag("--no-thumbnail", a->no_thumbnail, "Do not add thumbnails made from the input (claim) or the parent (ingredient)");
+  sign->add_flag("--thumbnail", a->thumbnail,
+                 "Always make thumbnails from the pixels. Default: a JPEG's embedded preview (MPF/EXIF) when it has one, "
+                 "else the pixels of images that decode quickly (JPEG <= 2 MiB, PNG <= 2 MP), else none");
   sign->add_flag("--in-place", a->in_place, "Allow OUT to be IN (replaced atomically)");
   sign->add_flag("--refuse-signed", a->refuse_signed, "Refuse input that already has credentials (default: keep them as the parent)");
   sign->add_option("--claim-version", a->claim_version, "Claim version, 2 (default) or 1")->check(CLI::IsMember({1, 2}));

@@ -50,6 +50,10 @@ struct SignOptions {
   // A JPEG thumbnail (long side <= 1024) of JPEG and PNG inputs as the claim thumbnail, and of a
   // parent without a claim thumbnail of its own as the ingredient thumbnail. Other formats get none.
   bool claim_thumbnail = true;
+  // false (default, fast): a JPEG's embedded preview (MPF or EXIF thumbnail) when it has one, else
+  // the pixels when they decode quickly (JPEG <= 2 MiB, PNG <= 2 MP), else no thumbnail (reported in
+  // SignResult). true: always decode the pixels, whatever the size (as c2pa-rs does; slower).
+  bool thumbnail_from_pixels = false;
 };
 
 struct SignResult {
@@ -57,6 +61,8 @@ struct SignResult {
   uint64_t output_size = 0;
   uint64_t store_size = 0;
   bool kept_existing_as_parent = false;
+  std::string claim_thumbnail;           // "pixels", "embedded-preview", or empty: none added
+  bool claim_thumbnail_skipped = false;  // none because the image is large and has no usable preview
 };
 
 class Signer {

@@ -115,6 +115,7 @@ struct Parent {
   std::string format;
   nlohmann::json validation_results;
   std::optional<thumbnail::Thumbnail> thumbnail;  // made from the file when it has no claim thumbnail
+  thumbnail::ThumbnailOutcome thumbnail_outcome;
 };
 
 bool has_claim_thumbnail(const ManifestStore& store) {
@@ -190,6 +191,12 @@ struct Signer::Impl {
 
   Impl(SignOptions o, cose::SigningKey k) : options(std::move(o)), key(std::move(k)) {}
 
+  thumbnail::ThumbnailOptions thumbnail_options() const {
+    thumbnail::ThumbnailOptions t;
+    t.fast = !options.thumbnail_from_pixels;
+    return t;
+  }
+
   Parent load_parent(const ByteSource& src, const std::string& name) const {
     Parent p;
     auto det = formats::detect(src);
@@ -201,7 +208,9 @@ struct Signer::Impl {
       Reader reader;  // recorded as c2pa-rs records them: validated with no trust anchors
       p.validation_results = reader.read(src).report.value("validation_results", nlohmann::json::object());
     }
-    if (options.claim_thumbnail && !has_claim_thumbnail(p.store)) p.thumbnail = thumbnail::make_thumbnail(src, det.format);
+    if (options.claim_thumbnail && !has_claim_thumbnail(p.store)) {
+      p.thumbnail = thumbnail::make_thumbnail(src, det.format, thumbnail_options(), &p.thumbnail_outcome);
+    }
     return p;
   }
 
@@ -337,9 +346,16 @@ struct Signer::Impl {
     // The claim thumbnail (JPEG and PNG inputs; nullopt for other formats or undecodable images).
     if (options.claim_thumbnail) {
       std::optional<thumbnail::Thumbnail> thumb;
-      if (parent && result.kept_existing_as_parent && parent->thumbnail) thumb = parent->thumbnail;  // same file
-      else thumb = thumbnail::make_thumbnail(in, det.format);
+      thumbnail::ThumbnailOutcome outcome;
+      if (parent && result.kept_existing_as_parent && (parent->thumbnail || parent->thumbnail_outcome.skipped_large)) {
+        thumb = parent->thumbnail;  // the same file: made once
+        outcome = parent->thumbnail_outcome;
+      } else {
+        thumb = thumbnail::make_thumbnail(in, det.format, thumbnail_options(), &outcome);
+      }
+      result.claim_thumbnail_skipped = outcome.skipped_large;
       if (thumb) {
+        result.claim_thumbnail = thumb->source == thumbnail::ThumbnailSource::EmbeddedPreview ? "embedded-preview" : "pixels";
         assertions.push_back(embedded_file_assertion(thumbnail_label("c2pa.thumbnail.claim", thumb->media_type, v2),
                                                      thumb->media_type, thumb->data, v2));
       }

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -53,7 +54,16 @@ Image apply_orientation(Image img, int orientation);
 
 std::optional<Thumbnail> encode_jpeg(const Image& img);
 
-std::optional<Thumbnail> jpeg_thumbnail(const ByteSource& src, int max_side);
-std::optional<Thumbnail> png_thumbnail(const ByteSource& src, int max_side);
+// Where a JPEG's embedded previews are: the EXIF IFD1 thumbnail and MPF large thumbnails, found in
+// `head` (the file's first bytes, segments before the first scan); offsets are file offsets.
+struct PreviewRef {
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  bool from_mpf = false;
+};
+std::vector<PreviewRef> find_jpeg_previews(std::span<const uint8_t> head, uint64_t file_size);
+
+std::optional<Thumbnail> jpeg_thumbnail(const ByteSource& src, const ThumbnailOptions& options, ThumbnailOutcome& outcome);
+std::optional<Thumbnail> png_thumbnail(const ByteSource& src, const ThumbnailOptions& options, ThumbnailOutcome& outcome);
 
 }  // namespace veritrace::thumbnail::detail

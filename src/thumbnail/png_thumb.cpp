@@ -136,7 +136,7 @@ struct PngRead {
 
 }  // namespace
 
-std::optional<Thumbnail> png_thumbnail(const ByteSource& src, int max_side) {
+std::optional<Thumbnail> png_thumbnail(const ByteSource& src, const ThumbnailOptions& options, ThumbnailOutcome& outcome) {
   std::vector<uint8_t> iobuf(64 << 10);
   Io io{&src, src.size(), 0, iobuf.data(), iobuf.size(), 0, 0};
   uint8_t sig[8];
@@ -158,7 +158,11 @@ std::optional<Thumbnail> png_thumbnail(const ByteSource& src, int max_side) {
 
   Header hd;
   if (!read_header(r.png, r.info, &hd)) return std::nullopt;
-  auto [tw, th] = target_size(hd.width, hd.height, max_side);
+  if (options.fast && uint64_t{hd.width} * hd.height > kQuickPngPixels) {  // PNG has no preview to fall back on
+    outcome.skipped_large = true;
+    return std::nullopt;
+  }
+  auto [tw, th] = target_size(hd.width, hd.height, options.max_side);
   std::vector<uint8_t> row(hd.rowbytes);
   std::vector<uint8_t> rgb(hd.channels == 4 ? size_t{hd.width} * 3 : 0);
   BoxAccumulator acc(hd.width, hd.height, tw, th, hd.interlace == PNG_INTERLACE_NONE);

@@ -163,17 +163,28 @@ std::optional<Thumbnail> encode_jpeg(const Image& img) {
 
 }  // namespace detail
 
-std::optional<Thumbnail> make_thumbnail(const ByteSource& src, formats::Format format, int max_side) {
-  max_side = std::clamp(max_side, 16, 8192);
+std::optional<Thumbnail> make_thumbnail(const ByteSource& src, formats::Format format, const ThumbnailOptions& options,
+                                        ThumbnailOutcome* outcome) {
+  ThumbnailOptions o = options;
+  o.max_side = std::clamp(o.max_side, 16, 8192);
+  ThumbnailOutcome local;
+  ThumbnailOutcome& out = outcome ? *outcome : local;
+  out = {};
   try {
     switch (format) {
-      case formats::Format::Jpeg: return detail::jpeg_thumbnail(src, max_side);
-      case formats::Format::Png: return detail::png_thumbnail(src, max_side);
+      case formats::Format::Jpeg: return detail::jpeg_thumbnail(src, o, out);
+      case formats::Format::Png: return detail::png_thumbnail(src, o, out);
       default: return std::nullopt;  // no video-frame (or other) thumbnails yet
     }
   } catch (...) {  // read errors, std::bad_alloc: no thumbnail, never a failed signing
     return std::nullopt;
   }
+}
+
+std::optional<Thumbnail> make_thumbnail(const ByteSource& src, formats::Format format, int max_side) {
+  ThumbnailOptions o;
+  o.max_side = max_side;
+  return make_thumbnail(src, format, o);
 }
 
 }  // namespace veritrace::thumbnail
