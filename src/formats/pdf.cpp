@@ -96,7 +96,7 @@ void Document::read_section(uint64_t offset, std::vector<uint64_t>& pending) {
     trailer_ = dict;
   } else {
     for (const auto& [key, value] : dict.entries) {
-      if (!trailer_.get(key)) trailer_.entries.emplace_back(key, value);
+      if (!trailer_.get(key)) trailer_.entries.push_back(DictEntry{key, value});
     }
   }
   if (auto prev = non_negative(dict.get("Prev"))) pending.push_back(*prev);

@@ -27,7 +27,7 @@ bool is_regular(int c) { return c >= 0 && !is_whitespace(c) && !is_delimiter(c);
 const Object* Object::get(std::string_view key) const {
   if (type != Type::Dict) return nullptr;
   for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
-    if (it->first == key) return &it->second;
+    if (it->key == key) return &it->value;
   }
   return nullptr;
 }
@@ -288,7 +288,7 @@ Object parse_object(Lexer& lex) {
       if (value.type != Object::Type::Name) lex.fail(t.offset, "dictionary key is not a name");
       top.key = std::move(value.text);
     } else {
-      top.container.entries.emplace_back(std::move(*top.key), std::move(value));
+      top.container.entries.push_back(DictEntry{std::move(*top.key), std::move(value)});
       top.key.reset();
     }
   }

@@ -24,6 +24,8 @@ struct Ref {
   bool operator==(const Ref&) const = default;
 };
 
+struct DictEntry;
+
 struct Object {
   enum class Type { Null, Bool, Int, Real, String, Name, Array, Dict, Ref };
   Type type = Type::Null;
@@ -32,7 +34,7 @@ struct Object {
   double real = 0;
   std::string text;                                   // String bytes, or Name without '/' (#xx decoded)
   std::vector<Object> items;                          // Array
-  std::vector<std::pair<std::string, Object>> entries;  // Dict, in file order
+  std::vector<DictEntry> entries;                     // Dict, in file order
   Ref ref;
 
   bool is(Type t) const { return type == t; }
@@ -40,6 +42,12 @@ struct Object {
   // Dictionary lookup; nullptr when absent or when this is not a dictionary. The last of
   // duplicate keys wins.
   const Object* get(std::string_view key) const;
+};
+
+// A separate type rather than std::pair, so that Object is complete wherever entries are copied.
+struct DictEntry {
+  std::string key;
+  Object value;
 };
 
 // Sequential reads through a window over a ByteSource, so byte-at-a-time lexing stays cheap.
