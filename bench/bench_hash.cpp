@@ -164,16 +164,16 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("input_file", g_path);
   benchmark::AddCustomContext("input_bytes", std::to_string(g_bytes.size()));
 
-  benchmark::RegisterBenchmark("OpenSSL_EVP_SHA256/memory", BM_OpenSSL_EVP_SHA256_memory)->UseRealTime();
+  benchmark::RegisterBenchmark("OpenSSL_EVP_SHA256/memory", BM_OpenSSL_EVP_SHA256_memory)->UseRealTime()->MeasureProcessCPUTime();
   benchmark::RegisterBenchmark("OpenSSL_EVP_SHA256/memory_1MiB_updates", BM_OpenSSL_EVP_SHA256_memory_1MiB_updates)
-      ->UseRealTime();
+      ->UseRealTime()->MeasureProcessCPUTime();
   benchmark::RegisterBenchmark("Veritrace/Hasher_update_from/file", BM_Veritrace_Hasher_update_from_file)
-      ->UseRealTime();
-  benchmark::RegisterBenchmark("Veritrace/hash_excluding/file", BM_Veritrace_hash_excluding_file)->UseRealTime();
+      ->UseRealTime()->MeasureProcessCPUTime();
+  benchmark::RegisterBenchmark("Veritrace/hash_excluding/file", BM_Veritrace_hash_excluding_file)->UseRealTime()->MeasureProcessCPUTime();
   benchmark::RegisterBenchmark("Veritrace/Hasher_update_from/span", BM_Veritrace_Hasher_update_from_span)
-      ->UseRealTime();
+      ->UseRealTime()->MeasureProcessCPUTime();
   benchmark::RegisterBenchmark("Headroom/mmap_8MiB_windows+EVP_SHA256/file", BM_mmap_windows_EVP_SHA256_file)
-      ->UseRealTime();
+      ->UseRealTime()->MeasureProcessCPUTime();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;
