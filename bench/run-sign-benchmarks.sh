@@ -3,7 +3,8 @@
 # builds Release into build-bench/, then measures
 #   1. `veritrace c2pa sign` of the ~10 MB 4000x3000 noise JPEG (the read benchmark's input) as a
 #      whole process, alternately with the reference signer (c2pa-rs 0.90.1 under node, es256),
-#      with and without claim thumbnails (ours without only if `--no-thumbnail` exists);
+#      with and without claim thumbnails (ours without only if `--no-thumbnail` exists), ours on a
+#      camera-style copy with EXIF/MPF previews (ours_cam) and with `--thumbnail` (ours_pixels);
 #      each output is read back: validation state, thumbnail or not, store size;
 #   2. bytes the signer reads from the JPEG (strace: read/pread64 return values) vs its size;
 #   3. a ~2.1 GB MP4: peak RSS and time of `veritrace c2pa sign` (GNU /usr/bin/time -v) against one
@@ -141,13 +142,21 @@ say "inputs in $work"
 jpg="$work/big.jpg"
 make_big_jpeg "$jpg"
 note "big.jpg: $(stat -c %s "$jpg") bytes (unsigned)"
+cam="$work/cam.jpg"  # the same picture with a camera's EXIF thumbnail and MPF preview
+make_camera_jpeg "$jpg" "$cam"
+note "cam.jpg: $(stat -c %s "$cam") bytes (EXIF 160x120 thumbnail, MPF 1440x1080 preview)"
+have_thumb_flag=0
+"$vt" c2pa sign --help 2>&1 | grep -q -- ' --thumbnail' && have_thumb_flag=1
 
 ours=("$vt" c2pa sign "$jpg" -o "$work/ours.jpg" "${cert[@]}")
 ours_nothumb=("$vt" c2pa sign "$jpg" -o "$work/ours-nothumb.jpg" "${cert[@]}" --no-thumbnail)
 ref=(node "$ref_dir/sign.mjs" "$jpg" "$work/ref.jpg" "${cert[@]}")
 ref_nothumb=(node "$ref_dir/sign.mjs" "$jpg" "$work/ref-nothumb.jpg" "${cert[@]}" --no-thumbnail)
-names=(ours)
+ours_cam=("$vt" c2pa sign "$cam" -o "$work/ours-cam.jpg" "${cert[@]}")
+ours_pixels=("$vt" c2pa sign "$jpg" -o "$work/ours-pixels.jpg" "${cert[@]}" --thumbnail)
+names=(ours ours_cam)
 [ "$have_no_thumb" = 1 ] && names+=(ours_nothumb)
+[ "$have_thumb_flag" = 1 ] && names+=(ours_pixels)
 [ "$have_ref" = 1 ] && names+=(ref ref_nothumb)
 [ "$have_no_thumb" = 1 ] || note "our signer has no --no-thumbnail flag: measured as it is only"
 
