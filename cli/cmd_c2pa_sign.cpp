@@ -5,6 +5,8 @@
 #include "commands.hpp"
 #include "veritrace/c2pa.hpp"
 #include "veritrace/c2pa_sign.hpp"
+#include "veritrace/provenance.hpp"
+#include "veritrace/watermark.hpp"
 
 namespace veritrace::cli {
 
@@ -16,7 +18,21 @@ struct SignArgs {
   int claim_version = 2;
   bool ai_generated = false, sidecar = false, in_place = false, refuse_signed = false, json = false, no_thumbnail = false,
        thumbnail = false;
+  bool watermark = false, register_manifest = false;
+  double watermark_strength = 1.0;
+  std::string db;
 };
+
+// --register: store the signed file's manifest in the repository, for recovery by soft binding.
+std::string register_in_repository(const std::string& file, const std::string& db) {
+  const std::string path = db.empty() ? repo::default_path() : db;
+  c2pa::ReadOptions options;
+  options.no_trust_check = true;
+  c2pa::Reader reader(options);
+  provenance::RepositoryEntry e = provenance::repository_entry(reader, file);
+  repo::Repository::open(path, repo::OpenMode::CreateIfMissing).add(e.entry);
+  return path;
+}
 
 // "c2pa.edited" or "c2pa.edited:{\"name\":\"crop\"}" or "c2pa.edited:name=crop,reason=x".
 c2pa::ActionSpec parse_action(const std::string& text) {
@@ -78,8 +94,28 @@ int run_sign(const SignArgs& a) {
   o.thumbnail_from_pixels = a.thumbnail;
   o.existing = a.refuse_signed ? c2pa::ExistingCredentials::Refuse : c2pa::ExistingCredentials::KeepAsParent;
 
-  c2pa::Signer signer(std::move(o));
-  c2pa::SignResult r = a.sidecar ? signer.sign_sidecar(a.in, a.out) : signer.sign_file(a.in, a.out, a.in_place);
+  if (a.watermark && a.sidecar) {
+    std::cerr << "veritrace: --watermark changes the pixels, so it cannot be combined with --sidecar\n";
+    return static_cast<int>(ExitCode::Usage);
+  }
+  if ((a.register_manifest || !a.db.empty()) && a.sidecar) {
+    std::cerr << "veritrace: --register stores embedded manifests; use `veritrace repo add` for a sidecar\n";
+    return static_cast<int>(ExitCode::Usage);
+  }
+  c2pa::SignResult r;
+  std::string soft_binding;
+  if (a.watermark) {
+    provenance::WatermarkSignOptions wm;
+    wm.strength = a.watermark_strength;
+    provenance::WatermarkSignResult w = provenance::sign_with_watermark(std::move(o), a.in, a.out, a.in_place, wm);
+    r = std::move(w.sign);
+    soft_binding = w.soft_binding_value;
+  } else {
+    c2pa::Signer signer(std::move(o));
+    r = a.sidecar ? signer.sign_sidecar(a.in, a.out) : signer.sign_file(a.in, a.out, a.in_place);
+  }
+  std::string repository;
+  if (a.register_manifest || !a.db.empty()) repository = register_in_repository(a.out, a.db);
   if (r.claim_thumbnail_skipped) {
     std::cerr << "veritrace: note: no claim thumbnail: " << a.in
               << " is a large image without an embedded preview; --thumbnail makes one from the pixels (slower)\n";
@@ -90,10 +126,15 @@ int run_sign(const SignArgs& a) {
                         {"output_size", r.output_size}, {"sidecar", a.sidecar},
                         {"kept_existing_as_parent", r.kept_existing_as_parent},
                         {"claim_thumbnail", r.claim_thumbnail.empty() ? "none" : r.claim_thumbnail}};
+    if (!soft_binding.empty()) j["soft_binding"] = {{"alg", watermark::kAlgorithmName}, {"value", soft_binding}};
+    if (!repository.empty()) j["repository"] = repository;
     std::cout << j.dump(2) << "\n";
   } else {
     std::cout << "signed " << a.in << " -> " << a.out << " (" << r.manifest_label << ", manifest store "
               << r.store_size << " bytes)\n";
+    if (!soft_binding.empty())
+      std::cout << "  watermarked: soft binding " << watermark::kAlgorithmName << " = " << soft_binding << "\n";
+    if (!repository.empty()) std::cout << "  manifest stored in " << repository << "\n";
     if (r.kept_existing_as_parent) {
       std::cout << "  the input's own Content Credentials were kept as the parent ingredient\n";
     }
@@ -126,6 +167,13 @@ void add_c2pa_sign(CLI::App& c2pa, Action& run) {
   sign->add_option("--claim-version", a->claim_version, "Claim version, 2 (default) or 1")->check(CLI::IsMember({1, 2}));
   sign->add_option("--tsa", a->tsa, "RFC 3161 time-stamp authority URL");
   sign->add_option("--title", a->title, "Title (dc:title); default: the input's file name");
+  sign->add_flag("--watermark", a->watermark,
+                 "Embed a Veritrace watermark whose random 64-bit payload is recorded as the manifest's c2pa.soft-binding "
+                 "(JPEG/PNG; the pixels are re-encoded, metadata kept)");
+  sign->add_option("--watermark-strength", a->watermark_strength, "Watermark strength (default 1)");
+  sign->add_flag("--register", a->register_manifest,
+                 "Store the signed manifest in the manifest repository (default $XDG_DATA_HOME/veritrace/manifests.db)");
+  sign->add_option("--db", a->db, "Manifest repository for --register (implies --register)");
   sign->add_flag("--json", a->json, "Print the result as JSON");
   sign->callback([a, &run] { run = [a] { return run_sign(*a); }; });
 }

@@ -247,6 +247,46 @@ TEST_F(DurableCredentials, PngKeepsItsFormatAndUnsupportedInputIsRefused) {
   }
 }
 
+TEST_F(DurableCredentials, CliSignWatermarkRegisterThenRecoverAfterResizeAndCrop) {
+  const fs::path out = tmp_.path() / "signed.jpg";
+  auto s = vt_test::run(cli() + " c2pa sign " + shell_quote(in_.string()) + " -o " + shell_quote(out.string()) + " --cert " +
+                        shell_quote(pki_.chain.string()) + " --key " + shell_quote(pki_.key.string()) +
+                        " --watermark --ai-generated --json --db " + shell_quote(db_.string()));
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  const auto j = nlohmann::json::parse(s.out);
+  const std::string value = j["soft_binding"].value("value", "");
+  EXPECT_EQ(value.size(), 16u);
+  EXPECT_EQ(j.value("repository", ""), db_.string());
+  auto found = vt_test::run(cli() + " repo find --json --db " + shell_quote(db_.string()) + " --soft-binding " +
+                            shell_quote(std::string(watermark::kAlgorithmName) + "=" + value));
+  EXPECT_EQ(found.exit_code, 0) << found.out << found.err;
+
+  // A platform-like copy: 0.75x smaller, cropped, JPEG 80 (no metadata).
+  media::Image img = media::decode_image_file(out.string());
+  media::Image small;
+  small.width = img.width * 3 / 4 - 40;
+  small.height = img.height * 3 / 4 - 30;
+  small.channels = 3;
+  small.pixels.resize(static_cast<size_t>(small.width) * small.height * 3);
+  for (int y = 0; y < small.height; ++y)  // nearest-neighbour 0.75x, offset (20, 15): crude on purpose
+    for (int x = 0; x < small.width; ++x)
+      for (int c = 0; c < 3; ++c)
+        small.row(y)[x * 3 + c] = img.row(((y + 15) * 4) / 3)[((x + 20) * 4) / 3 * 3 + c];
+  const fs::path copy = tmp_.path() / "copy.jpg";
+  vt_test::write_file(copy, media::encode_jpeg(small, 80));
+  int code = -1;
+  const auto r = read_json(shell_quote(copy.string()) + " --db " + shell_quote(db_.string()), &code);
+  EXPECT_EQ(r.value("manifest_source", ""), "soft-binding") << r.dump(1);
+  EXPECT_EQ(r["soft_binding"].value("value", ""), value);
+  EXPECT_EQ(code, 1);
+
+  // --watermark with --sidecar is a usage error.
+  auto bad = vt_test::run(cli() + " c2pa sign " + shell_quote(in_.string()) + " -o " +
+                          shell_quote((tmp_.path() / "x.c2pa").string()) + " --cert " + shell_quote(pki_.chain.string()) +
+                          " --key " + shell_quote(pki_.key.string()) + " --watermark --sidecar");
+  EXPECT_EQ(bad.exit_code, 2);
+}
+
 TEST(SoftBindingValue, HexRoundTrip) {
   EXPECT_EQ(provenance::soft_binding_value(0x00ab), "00000000000000ab");
   EXPECT_EQ(provenance::parse_soft_binding_value("00000000000000AB"), 0xabULL);

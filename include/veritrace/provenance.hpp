@@ -14,6 +14,7 @@
 
 #include "veritrace/c2pa.hpp"
 #include "veritrace/c2pa_sign.hpp"
+#include "veritrace/repo.hpp"
 
 namespace veritrace::provenance {
 
@@ -56,5 +57,16 @@ struct RecoveryOptions {
 // "soft_binding" object saying what was tried and found. Throws like Reader::read_file; an
 // explicit db_path that does not exist is Error(Io).
 c2pa::ReadResult read_with_recovery(const c2pa::Reader& reader, const std::string& path, const RecoveryOptions& options);
+
+// What the manifest repository stores for a file that carries credentials (or a .c2pa store): the
+// raw store, the active manifest's label and the soft bindings it declares (c2pa.soft-binding
+// assertions; `alg` falling back to the claim's `alg_soft`), and its absolute path. The store is
+// parsed and validated by `reader` first: one it cannot parse is refused (Error Malformed), as is a
+// file without an embedded store. `state` is the validation state, stored whatever it is.
+struct RepositoryEntry {
+  repo::NewEntry entry;
+  c2pa::ValidationState state = c2pa::ValidationState::NoManifest;
+};
+RepositoryEntry repository_entry(const c2pa::Reader& reader, const std::string& path);
 
 }  // namespace veritrace::provenance
