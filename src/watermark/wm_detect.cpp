@@ -1,5 +1,6 @@
 // detect(): lattice hypotheses from the autocorrelation, fold, sync, soft Viterbi, CRC.
 #include <cmath>
+#include <vector>
 
 #include "watermark/wm_code.hpp"
 #include "watermark/wm_common.hpp"
@@ -15,11 +16,24 @@ DetectTrace detect_with_trace(const media::Image& image) {
   check_image(image);
   DetectTrace trace;
   const WorkImage work = make_work_image(luma(image));
-  const auto lattices = find_lattices(work.residual, kMaxLattices);
-  if (!lattices.empty()) {
-    trace.lattice_period = lattices.front().period() * work.downscale;
-    trace.lattice_angle = std::atan2(lattices.front().b, lattices.front().a) * 180.0 / M_PI;
+  // First the geometry of an image that was not scaled or rotated (most shared copies: re-encoded,
+  // recoloured, cropped): the cell size embed chose for this size or, after a crop, a larger
+  // one. Then the lattices the autocorrelation finds.
+  // Rotated copies of such images: the same periods at the angle the autocorrelation supports best.
+  std::vector<Lattice> lattices, rotated;
+  std::vector<double> periods;
+  const int own_cell = cell_size_for(image.width, image.height);
+  for (int c = own_cell; c < own_cell + kPriorLattices; ++c) {
+    periods.push_back(c * kCells / work.downscale);
+    lattices.push_back({periods.back(), 0.0, 0.0});
   }
+  const auto found = find_lattices(work.residual, kMaxLattices, periods, &rotated);
+  for (const auto& r : rotated) lattices.push_back(polish_angle(work.residual, r, kPolishDegrees));
+  if (!found.empty()) {
+    trace.lattice_period = found.front().period() * work.downscale;
+    trace.lattice_angle = std::atan2(found.front().b, found.front().a) * 180.0 / M_PI;
+  }
+  lattices.insert(lattices.end(), found.begin(), found.end());
   for (const auto& lattice : lattices) {
     const cv::Mat folded = fold(work.residual, lattice);
     for (const auto& hit : find_sync(folded, kHitsPerLattice)) {

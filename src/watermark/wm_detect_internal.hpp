@@ -7,11 +7,14 @@
 
 namespace veritrace::watermark::detail {
 
-inline constexpr int kMaxLattices = 6;     // lattice hypotheses tried
+inline constexpr int kPriorLattices = 5;   // unscaled, unrotated: cell sizes c0 .. c0 + 4
+inline constexpr int kTurnedLattices = 3;  // the best known-period lattices at other angles
+inline constexpr double kPolishDegrees = 0.15;  // their angle is polished by +-this (sync peak)
+inline constexpr int kMaxLattices = 6;     // lattice hypotheses from the autocorrelation
 inline constexpr int kHitsPerLattice = 3;  // sync positions tried per lattice
 // Every decode attempt passes a wrong word with probability 2^-32 (the CRC); the p-value is the
 // Bonferroni bound over every attempt the detector may make.
-inline constexpr int kMaxAttempts = kMaxLattices * kHitsPerLattice;
+inline constexpr int kMaxAttempts = (kPriorLattices + kTurnedLattices + kMaxLattices) * kHitsPerLattice;
 
 struct DetectTrace {
   Detection detection;

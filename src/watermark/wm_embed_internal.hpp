@@ -11,8 +11,13 @@ inline constexpr double kFlatFloor = 0.3;     // shape^2 = floor + slope * local
 inline constexpr double kTextureSlope = 0.02;
 inline constexpr double kMaxGain = 1.25;      // caps the local SSIM loss on smooth images
 inline constexpr double kMaxAmplitude = 8.0;  // shape cap (strongly textured areas)
+inline constexpr double kHostCancel = 0.5;    // share of the picture's own cell values cancelled
+inline constexpr double kMaxCellValue = 3.0;  // cell values after cancellation stay within +-3
 
-// Amplitude of the pattern at half resolution (CV_32F, (w+1)/2 x (h+1)/2).
-cv::Mat embed_amplitude(const media::Image& image, double strength);
+struct Mask {
+  cv::Mat amplitude;  // CV_32F, half resolution ((w+1)/2 x (h+1)/2): the pattern's amplitude
+  cv::Mat luma_half;  // CV_32F, the picture's luma at the same resolution
+};
+Mask embed_amplitude(const media::Image& image, double strength);
 
 }  // namespace veritrace::watermark::detail

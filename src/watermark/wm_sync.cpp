@@ -16,12 +16,17 @@ namespace {
 constexpr double kMinPeriod = 36.0;      // work pixels: a 1080p mark resized to 0.33x still has 43
 constexpr double kMaxLagFraction = 0.45;  // lags up to this fraction of the shorter side
 constexpr double kMaxWhitenedPower = 12.0;
+constexpr double kMaxSearchAngle = 10.0;  // degrees, for known periods
+constexpr size_t kTurnedCandidates = 3;
+constexpr double kFineSigma = 0.6, kCoarseSigma = 3.0;  // the residual's band-pass (work pixels)
 
 // Autocorrelation lags -maxlag..maxlag in both axes, of the spectrally whitened residual: each
 // power value is divided by its neighbourhood's mean, so the tiling's line spectrum (a lattice of
 // lines at multiples of 1/period) stands out from the smooth spectrum of the picture, and clipped,
 // so that a few strong lines of a periodic picture cannot dominate. Circular (no padding): pairs
 // that wrap around only dilute a lattice peak, as the image is not a multiple of the period.
+}  // namespace
+
 cv::Mat autocorrelation(const cv::Mat& residual, int maxlag) {
   const int w = residual.cols, h = residual.rows;
   const int fw = cv::getOptimalDFTSize(w), fh = cv::getOptimalDFTSize(h);
@@ -32,13 +37,41 @@ cv::Mat autocorrelation(const cv::Mat& residual, int maxlag) {
   cv::dft(padded, spectrum, cv::DFT_COMPLEX_OUTPUT, h);
   cv::Mat planes[2];
   cv::split(spectrum, planes);
-  cv::Mat power, local;
+  cv::Mat power;
   cv::magnitude(planes[0], planes[1], power);
   cv::multiply(power, power, power);
-  cv::blur(power, local, cv::Size(9, 9), cv::Point(-1, -1), cv::BORDER_REFLECT);
-  local += 1e-6 * cv::mean(power)[0] + 1e-12;
-  cv::divide(power, local, power);
-  cv::min(power, kMaxWhitenedPower, power);
+  // Whitening by the mean power at the same spatial frequency (rings): this flattens the picture's
+  // 1/f falloff but keeps the lines, however dense (a local mean would flatten dense lines too).
+  constexpr int kRings = 512;
+  std::vector<double> ring_sum(kRings + 1, 0.0);
+  std::vector<int> ring_count(kRings + 1, 0);
+  std::vector<int> ring_of(static_cast<size_t>(fw) * static_cast<size_t>(fh));
+  for (int v = 0; v < fh; ++v) {
+    const double fv = static_cast<double>(v <= fh / 2 ? v : v - fh) / fh;
+    const float* p = power.ptr<float>(v);
+    for (int u = 0; u < fw; ++u) {
+      const double fu = static_cast<double>(u <= fw / 2 ? u : u - fw) / fw;
+      const int ring = std::min(kRings, static_cast<int>(std::sqrt(fu * fu + fv * fv) * kRings));
+      ring_of[static_cast<size_t>(v) * static_cast<size_t>(fw) + static_cast<size_t>(u)] = ring;
+      ring_sum[static_cast<size_t>(ring)] += p[u];
+      ++ring_count[static_cast<size_t>(ring)];
+    }
+  }
+  const double floor = 1e-6 * cv::mean(power)[0] + 1e-12;
+  std::vector<float> ring_scale(ring_sum.size());
+  // ... times the residual filter's own power response, so the band where the pattern lives keeps
+  // its weight and nearly empty bands (close to Nyquist: interpolation and aliasing artefacts) are
+  // not blown up.
+  for (size_t r = 0; r < ring_sum.size(); ++r) {
+    const double f = static_cast<double>(r) / kRings, w2 = 2.0 * M_PI * M_PI * f * f;
+    const double response = std::exp(-w2 * kFineSigma * kFineSigma) - std::exp(-w2 * kCoarseSigma * kCoarseSigma);
+    ring_scale[r] = static_cast<float>(response * response / (ring_sum[r] / std::max(ring_count[r], 1) + floor));
+  }
+  for (int v = 0; v < fh; ++v) {
+    float* p = power.ptr<float>(v);
+    const int* rings = ring_of.data() + static_cast<size_t>(v) * static_cast<size_t>(fw);
+    for (int u = 0; u < fw; ++u) p[u] = std::min(static_cast<float>(kMaxWhitenedPower), p[u] * ring_scale[static_cast<size_t>(rings[u])]);
+  }
   planes[0] = power;
   planes[1] = cv::Mat::zeros(power.size(), CV_32F);
   cv::merge(planes, 2, spectrum);
@@ -52,6 +85,8 @@ cv::Mat autocorrelation(const cv::Mat& residual, int maxlag) {
   }
   return lags;
 }
+
+namespace {
 
 struct LagMap {
   cv::Mat prominence;  // autocorrelation minus its local 11x11 mean
@@ -116,6 +151,56 @@ void refine_lattice(const LagMap& map, Lattice& lat) {
   }
 }
 
+// For a period the image may still have (not rescaled, only rotated and/or cropped): the angles in
+// [-kMaxSearchAngle, kMaxSearchAngle] whose lattice collects the most autocorrelation, summed over
+// every lattice point within reach (a comb: much more sensitive than one peak on small images).
+// Up to two local maxima at least 1 degree apart, each at the parabola vertex of its score.
+void best_angles_for_period(const LagMap& map, double period, std::vector<Lattice>& out) {
+  const int maxlag = map.maxlag;
+  if (period > maxlag - 3) return;
+  const int reach = static_cast<int>(maxlag / period);
+  auto bilinear = [&](double x, double y) {
+    const double fx = x + maxlag, fy = y + maxlag;
+    const int ix = static_cast<int>(std::floor(fx)), iy = static_cast<int>(std::floor(fy));
+    const double ax = fx - ix, ay = fy - iy;
+    const cv::Mat& p = map.prominence;
+    return (1 - ay) * ((1 - ax) * p.at<float>(iy, ix) + ax * p.at<float>(iy, ix + 1)) +
+           ay * ((1 - ax) * p.at<float>(iy + 1, ix) + ax * p.at<float>(iy + 1, ix + 1));
+  };
+  // Angle steps that move the farthest point by a quarter of a lag.
+  const double step = 0.25 / (reach * period);
+  const double limit = kMaxSearchAngle * M_PI / 180.0;
+  std::vector<double> scores;
+  for (double angle = -limit; angle <= limit; angle += step) {
+    const double a = period * std::cos(angle), b = period * std::sin(angle);
+    double score = 0;
+    for (int n = 0; n <= reach; ++n)
+      for (int m = -reach; m <= reach; ++m) {
+        if (n == 0 && m <= 0) continue;
+        const double qx = m * a - n * b, qy = m * b + n * a;
+        if (qx * qx + qy * qy > (maxlag - 2.0) * (maxlag - 2.0)) continue;
+        score += bilinear(qx, qy);
+      }
+    scores.push_back(score);
+  }
+  std::vector<size_t> taken;
+  for (int k = 0; k < 2; ++k) {
+    size_t best = scores.size();
+    for (size_t i = 1; i + 1 < scores.size(); ++i) {
+      if (scores[i] < scores[i - 1] || scores[i] < scores[i + 1]) continue;
+      bool near = false;
+      for (size_t t : taken) near |= std::fabs((static_cast<double>(i) - static_cast<double>(t)) * step) < M_PI / 180.0;
+      if (!near && (best == scores.size() || scores[i] > scores[best])) best = i;
+    }
+    if (best == scores.size()) break;
+    taken.push_back(best);
+    const double l = scores[best - 1], c = scores[best], r = scores[best + 1], d = l - 2 * c + r;
+    const double offset = d < 0 ? std::clamp(0.5 * (l - r) / d, -0.5, 0.5) : 0.0;
+    const double angle = -limit + (static_cast<double>(best) + offset) * step;
+    out.push_back(Lattice{period * std::cos(angle), period * std::sin(angle), c});
+  }
+}
+
 const cv::Mat& sync_template_spectrum() {
   static const cv::Mat spectrum = [] {
     auto tile = render_tile(sync_cells(), kFoldBins);
@@ -139,42 +224,58 @@ cv::Mat rotated(const cv::Mat& folded, int quarter_turns) {
 
 double Lattice::period() const { return std::hypot(a, b); }
 
-WorkImage make_work_image(const cv::Mat& luma) {
+double work_downscale(int width, int height) {
+  const int side = std::min(width, height);
+  if (side <= kWorkSide * 1.2) return 1.0;
+  const double f = static_cast<double>(side) / kWorkSide;
+  return static_cast<double>(width) / static_cast<double>(std::lround(width / f));
+}
+
+WorkImage make_work_image(const cv::Mat& luma, int original_width, int original_height) {
   WorkImage work;
-  const int side = std::min(luma.rows, luma.cols);
-  cv::Mat y;
+  if (original_width <= 0) original_width = luma.cols, original_height = luma.rows;
+  const int side = std::min(original_width, original_height);
+  cv::Mat y = luma;
+  int work_w = original_width, work_h = original_height;
   if (side > kWorkSide * 1.2) {
     const double f = static_cast<double>(side) / kWorkSide;
-    cv::resize(luma, y, cv::Size(static_cast<int>(std::lround(luma.cols / f)), static_cast<int>(std::lround(luma.rows / f))), 0, 0,
-               cv::INTER_AREA);
-    work.downscale = static_cast<double>(luma.cols) / y.cols;
-  } else {
-    y = luma;
+    work_w = static_cast<int>(std::lround(original_width / f)), work_h = static_cast<int>(std::lround(original_height / f));
   }
+  if (work_w != luma.cols || work_h != luma.rows) cv::resize(luma, y, cv::Size(work_w, work_h), 0, 0, cv::INTER_AREA);
+  work.downscale = static_cast<double>(original_width) / work_w;
   // Band-pass residual: the pattern lives between ~1/32 and ~1/4 cycles per work pixel.
   cv::Mat fine, coarse, residual;
-  cv::GaussianBlur(y, fine, cv::Size(0, 0), 0.6);
-  cv::GaussianBlur(y, coarse, cv::Size(0, 0), 3.0);
+  cv::GaussianBlur(y, fine, cv::Size(0, 0), kFineSigma);
+  cv::GaussianBlur(y, coarse, cv::Size(0, 0), kCoarseSigma);
   cv::subtract(fine, coarse, residual);
   // Local normalisation: each pixel weighted by 1/(local residual energy), as the mark's
   // amplitude follows texture too; this also keeps edges from dominating.
   cv::Mat energy;
   cv::multiply(residual, residual, energy);
-  cv::GaussianBlur(energy, energy, cv::Size(0, 0), 5.0);
+  cv::blur(energy, energy, cv::Size(13, 13), cv::Point(-1, -1), cv::BORDER_REFLECT);  // O(1) per pixel
   cv::sqrt(energy, energy);
   energy += 1.0;
   cv::divide(residual, energy, residual);
   cv::min(residual, 3.0, residual);
   cv::max(residual, -3.0, residual);
   // Pure black areas (rotation corners, letterboxing) and their borders carry no mark.
-  cv::Mat black = y <= 6.0f;
+  // (A 5x5 neighbourhood at most 3: crushed but noisy shadows keep their mark.)
+  cv::Mat local_max, black;
+  cv::dilate(y, local_max, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(5, 5)));
+  black = local_max <= 3.0f;
   cv::dilate(black, black, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(19, 19)));
-  residual.setTo(0.0f, black);
+  // A soft window instead of a hard cut: the edges of a hard mask (the rotated frame) put ridges
+  // into the spectrum and false peaks into the autocorrelation. The frame border ramps down too.
+  cv::Mat weight;
+  cv::Mat(black == 0).convertTo(weight, CV_32F, 1.0 / 255.0);
+  for (int i = 0; i < 2; ++i) cv::blur(weight, weight, cv::Size(17, 17), cv::Point(-1, -1), cv::BORDER_CONSTANT);
+  cv::multiply(residual, weight, residual);
   work.residual = residual;
   return work;
 }
 
-std::vector<Lattice> find_lattices(const cv::Mat& residual, int max_candidates) {
+std::vector<Lattice> find_lattices(const cv::Mat& residual, int max_candidates, const std::vector<double>& known_periods,
+                                   std::vector<Lattice>* known_period_lattices) {
   const int maxlag = static_cast<int>(kMaxLagFraction * std::min(residual.rows, residual.cols));
   std::vector<Lattice> out;
   if (maxlag < kMinPeriod + 4) return out;
@@ -184,6 +285,13 @@ std::vector<Lattice> find_lattices(const cv::Mat& residual, int max_candidates) 
   cv::Mat local;
   cv::blur(lags, local, cv::Size(11, 11), cv::Point(-1, -1), cv::BORDER_REPLICATE);
   map.prominence = lags - local;
+  if (known_period_lattices) {
+    std::vector<Lattice> turned;
+    for (double period : known_periods) best_angles_for_period(map, period, turned);
+    std::sort(turned.begin(), turned.end(), [](const Lattice& l, const Lattice& r) { return l.score > r.score; });
+    if (turned.size() > kTurnedCandidates) turned.resize(kTurnedCandidates);
+    *known_period_lattices = turned;
+  }
 
   // Local maxima in the upper half plane within the period range.
   struct Peak {
@@ -275,6 +383,18 @@ cv::Mat fold(const cv::Mat& residual, const Lattice& lat) {
   for (int i = 0; i < kFoldBins * kFoldBins; ++i)
     out.at<float>(i / kFoldBins, i % kFoldBins) = count[static_cast<size_t>(i)] ? sum[static_cast<size_t>(i)] / static_cast<float>(count[static_cast<size_t>(i)]) : 0.0f;
   return out;
+}
+
+Lattice polish_angle(const cv::Mat& residual, const Lattice& lattice, double step_degrees) {
+  Lattice best = lattice;
+  double best_z = -1;
+  for (int k = -1; k <= 1; ++k) {
+    const double turn = k * step_degrees * M_PI / 180.0;
+    const Lattice l{lattice.a * std::cos(turn) - lattice.b * std::sin(turn), lattice.a * std::sin(turn) + lattice.b * std::cos(turn), lattice.score};
+    const auto hits = find_sync(fold(residual, l), 1);
+    if (!hits.empty() && hits.front().z > best_z) best_z = hits.front().z, best = l;
+  }
+  return best;
 }
 
 std::vector<SyncHit> find_sync(const cv::Mat& folded, int max_hits) {

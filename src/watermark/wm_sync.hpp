@@ -16,7 +16,10 @@ struct WorkImage {
   cv::Mat residual;        // CV_32F, locally normalised noise residual
   double downscale = 1.0;  // original pixels per work pixel
 };
-WorkImage make_work_image(const cv::Mat& luma);
+// Original pixels per work pixel for an image of this size.
+double work_downscale(int width, int height);
+// `luma` may already be smaller than the original (embed passes its half-resolution luma).
+WorkImage make_work_image(const cv::Mat& luma, int original_width = 0, int original_height = 0);
 
 // The tile lattice in work-image pixels: v1 = (a, b), v2 = (-b, a).
 struct Lattice {
@@ -25,8 +28,14 @@ struct Lattice {
   double period() const;
 };
 
+// Autocorrelation of the spectrally whitened residual, lags -maxlag..maxlag ((2 maxlag + 1)^2).
+cv::Mat autocorrelation(const cv::Mat& residual, int maxlag);
+
 // Lattice hypotheses from the autocorrelation, best first, each refined to sub-pixel accuracy.
-std::vector<Lattice> find_lattices(const cv::Mat& residual, int max_candidates);
+// For each of known_periods (the periods of an image that was not rescaled), the best-supported
+// lattices within +-10 degrees are ranked, and the best three are stored in *known_period_lattices.
+std::vector<Lattice> find_lattices(const cv::Mat& residual, int max_candidates, const std::vector<double>& known_periods = {},
+                                   std::vector<Lattice>* known_period_lattices = nullptr);
 
 // Sums the residual modulo the lattice into a kFoldBins x kFoldBins tile (mean per bin).
 cv::Mat fold(const cv::Mat& residual, const Lattice& lattice);
@@ -38,6 +47,9 @@ struct SyncHit {
 };
 // Best sync positions over the four rotations, best first.
 std::vector<SyncHit> find_sync(const cv::Mat& folded, int max_hits);
+
+// The lattice turned by -step, 0 or +step degrees, whichever gives the strongest sync peak.
+Lattice polish_angle(const cv::Mat& residual, const Lattice& lattice, double step_degrees);
 
 // Soft values of the coded bits read from the fold at a sync position.
 std::vector<double> read_soft_bits(const cv::Mat& folded, const SyncHit& hit);

@@ -1,0 +1,315 @@
+// Veritrace watermark: channel code, tile layout, synchronisation, embed/detect round trips,
+// imperceptibility, channel handling, bad input and unmarked images.
+#include <gtest/gtest.h>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "veritrace/core.hpp"
+#include "veritrace/watermark.hpp"
+#include "watermark/wm_code.hpp"
+#include "watermark/wm_common.hpp"
+#include "watermark/wm_detect_internal.hpp"
+#include "watermark/wm_pattern.hpp"
+#include "watermark/wm_sync.hpp"
+
+namespace {
+
+using veritrace::Error;
+using veritrace::ErrorKind;
+using veritrace::media::Image;
+namespace wm = veritrace::watermark;
+namespace detail = veritrace::watermark::detail;
+
+Image from_mat(const cv::Mat& m) {
+  Image img;
+  img.width = m.cols, img.height = m.rows, img.channels = m.channels();
+  const cv::Mat c = m.isContinuous() ? m : m.clone();
+  img.pixels.assign(c.data, c.data + c.total() * c.elemSize());
+  return img;
+}
+
+cv::Mat to_mat(const Image& img) {
+  return cv::Mat(img.height, img.width, CV_8UC(img.channels), const_cast<uint8_t*>(img.pixels.data())).clone();
+}
+
+// A picture-like RGB image: noise at three scales (texture), a gradient and a few flat shapes.
+cv::Mat natural(int w, int h, uint64_t seed) {
+  cv::RNG rng(seed);
+  cv::Mat acc(h, w, CV_32FC3, cv::Scalar::all(0));
+  for (double sigma : {1.0, 4.0, 16.0}) {
+    cv::Mat n(h, w, CV_32FC3);
+    rng.fill(n, cv::RNG::NORMAL, 0, 1);
+    cv::GaussianBlur(n, n, cv::Size(0, 0), sigma);
+    cv::Scalar mean, stddev;
+    cv::meanStdDev(n, mean, stddev);
+    acc += n * (18.0 / std::max(1e-6, stddev[0]));
+  }
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) acc.at<cv::Vec3f>(y, x) += cv::Vec3f(100.0f + 60.0f * x / w, 110.0f, 140.0f - 50.0f * y / h);
+  cv::Mat out;
+  acc.convertTo(out, CV_8UC3);
+  for (int i = 0; i < 4; ++i) {
+    const cv::Point c(rng.uniform(0, w), rng.uniform(0, h));
+    cv::circle(out, c, rng.uniform(20, h / 4), cv::Scalar(rng.uniform(0, 255), rng.uniform(0, 255), rng.uniform(0, 255)), cv::FILLED);
+  }
+  return out;
+}
+
+double psnr(const Image& a, const Image& b) {
+  double se = 0;
+  for (size_t i = 0; i < a.pixels.size(); ++i) {
+    const double d = static_cast<double>(a.pixels[i]) - b.pixels[i];
+    se += d * d;
+  }
+  const double mse = se / static_cast<double>(a.pixels.size());
+  return mse > 0 ? 10 * std::log10(255.0 * 255.0 / mse) : 99.0;
+}
+
+// SSIM (11x11 Gaussian window, sigma 1.5), averaged over the channels.
+double ssim(const Image& a, const Image& b) {
+  std::vector<cv::Mat> xs, ys;
+  cv::split(to_mat(a), xs);
+  cv::split(to_mat(b), ys);
+  double total = 0;
+  for (size_t c = 0; c < xs.size(); ++c) {
+    cv::Mat x, y;
+    xs[c].convertTo(x, CV_32F);
+    ys[c].convertTo(y, CV_32F);
+    auto blur = [](const cv::Mat& m) {
+      cv::Mat o;
+      cv::GaussianBlur(m, o, cv::Size(11, 11), 1.5);
+      return o;
+    };
+    const cv::Mat mx = blur(x), my = blur(y);
+    const cv::Mat sxx = blur(x.mul(x)) - mx.mul(mx), syy = blur(y.mul(y)) - my.mul(my), sxy = blur(x.mul(y)) - mx.mul(my);
+    cv::Mat num = (2 * mx.mul(my) + 6.5025).mul(2 * sxy + 58.5225), den = (mx.mul(mx) + my.mul(my) + 6.5025).mul(sxx + syy + 58.5225), map;
+    cv::divide(num, den, map);
+    total += cv::mean(map)[0];
+  }
+  return total / static_cast<double>(xs.size());
+}
+
+TEST(WatermarkCode, Crc32MatchesTheStandardCheckValue) {
+  const char* text = "123456789";
+  EXPECT_EQ(detail::crc32(reinterpret_cast<const uint8_t*>(text), std::strlen(text)), 0xCBF43926u);
+}
+
+TEST(WatermarkCode, ViterbiCorrectsScatteredErrors) {
+  std::mt19937_64 rng(5);
+  std::vector<uint8_t> info(detail::kInfoBits);
+  for (auto& b : info) b = static_cast<uint8_t>(rng() & 1);
+  const auto coded = detail::conv_encode(info);
+  ASSERT_EQ(coded.size(), static_cast<size_t>(detail::kCodedBits));
+  std::vector<double> soft(coded.size());
+  for (size_t i = 0; i < coded.size(); ++i) soft[i] = coded[i] ? 1.0 : -1.0;
+  EXPECT_EQ(detail::viterbi_decode(soft, detail::kInfoBits), info);
+  // Every 15th coded bit flipped (22 errors, 7%): free distance 15 corrects them.
+  for (size_t i = 0; i < soft.size(); i += 15) soft[i] = -soft[i];
+  EXPECT_EQ(detail::viterbi_decode(soft, detail::kInfoBits), info);
+}
+
+TEST(WatermarkCode, MessageRoundTripAndCrcRejectsNoise) {
+  const detail::Message m{0xfedcba9876543210ULL, 17};
+  const auto coded = detail::encode_message(m);
+  std::vector<double> soft(coded.size());
+  for (size_t i = 0; i < coded.size(); ++i) soft[i] = coded[i] ? 0.7 : -0.7;
+  const auto decoded = detail::decode_message(soft);
+  ASSERT_TRUE(decoded.message);
+  EXPECT_EQ(decoded.message->payload, m.payload);
+  EXPECT_EQ(decoded.message->cell_size, 17);
+  EXPECT_NEAR(decoded.agreement, 1.0, 1e-9);
+  // Pure noise: the decoder always outputs some word, the CRC must reject it.
+  std::mt19937_64 rng(9);
+  std::normal_distribution<double> noise(0, 1);
+  int accepted = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    for (auto& s : soft) s = noise(rng);
+    accepted += detail::decode_message(soft).message.has_value();
+  }
+  EXPECT_EQ(accepted, 0);
+  // Degenerate inputs (no signal, all one sign) are rejected too.
+  std::fill(soft.begin(), soft.end(), 0.0);
+  EXPECT_FALSE(detail::decode_message(soft).message);
+  std::fill(soft.begin(), soft.end(), 1.0);
+  EXPECT_FALSE(detail::decode_message(soft).message);
+}
+
+TEST(WatermarkPattern, LayoutUsesEveryCellOnce) {
+  const auto& layout = detail::tile_layout();
+  std::vector<int> copies(detail::kCodedBits, 0);
+  int sync = 0;
+  for (int bit : layout.coded_bit) {
+    if (bit < 0) ++sync;
+    else ++copies[static_cast<size_t>(bit)];
+  }
+  EXPECT_EQ(sync, detail::kSyncCells);
+  for (int c : copies) EXPECT_EQ(c, detail::kCopies);
+  EXPECT_EQ(detail::cell_size_for(1920, 1080), 4);
+  EXPECT_EQ(detail::cell_size_for(3840, 2160), 8);
+  EXPECT_EQ(detail::cell_size_for(300, 300), detail::kMinCellSize);
+}
+
+// A synthetic mark alone (no picture), scaled and rotated: the lattice search finds the period and
+// the angle, the fold and sync search find the message.
+TEST(WatermarkSync, RecoversScaleRotationAndShiftOfASyntheticPattern) {
+  const int side = 128;  // cell size 4
+  const auto tile = detail::render_tile(detail::message_cells({0x1122334455667788ULL, 4}), side);
+  const double scale = 0.8, angle_deg = 3.0;
+  cv::Mat big(900, 900, CV_32F);
+  for (int y = 0; y < big.rows; ++y)
+    for (int x = 0; x < big.cols; ++x)
+      big.at<float>(y, x) = 128.0f + 6.0f * tile[static_cast<size_t>(((y + 37) % side) * side + (x + 91) % side)];
+  cv::Mat rot = cv::getRotationMatrix2D(cv::Point2f(450, 450), angle_deg, scale), warped;
+  cv::warpAffine(big, warped, rot, big.size(), cv::INTER_CUBIC, cv::BORDER_REFLECT);
+  const cv::Mat luma = warped(cv::Rect(150, 180, 600, 500)).clone();
+  const auto work = detail::make_work_image(luma);
+  const auto lattices = detail::find_lattices(work.residual, 6);
+  ASSERT_FALSE(lattices.empty());
+  const auto& best = lattices.front();
+  EXPECT_NEAR(best.period() * work.downscale, side * scale, 0.5);
+  // Angle modulo 90 degrees; the image turns counter-clockwise, so the lattice angle is negative.
+  EXPECT_NEAR(std::atan2(best.b, best.a) * 180.0 / M_PI, -angle_deg, 0.2);
+  const cv::Mat folded = detail::fold(work.residual, best);
+  const auto hits = detail::find_sync(folded, 3);
+  ASSERT_FALSE(hits.empty());
+  EXPECT_GT(hits.front().z, 10.0);
+  const auto decoded = detail::decode_message(detail::read_soft_bits(folded, hits.front()));
+  ASSERT_TRUE(decoded.message);
+  EXPECT_EQ(decoded.message->payload, 0x1122334455667788ULL);
+}
+
+TEST(Watermark, RoundTripOnPictureLikeImages) {
+  for (uint64_t seed : {1u, 2u, 3u}) {
+    const Image original = from_mat(natural(512, 512, seed));
+    const uint64_t payload = 0x0123456789abcdefULL ^ (seed * 0x9e3779b97f4a7c15ULL);
+    const Image marked = wm::embed(original, payload);
+    ASSERT_EQ(marked.width, 512);
+    ASSERT_EQ(marked.channels, 3);
+    EXPECT_GE(psnr(original, marked), 42.0) << "seed " << seed;
+    EXPECT_GE(ssim(original, marked), 0.98) << "seed " << seed;
+    const auto d = wm::detect(marked);
+    ASSERT_TRUE(d.found) << "seed " << seed;
+    EXPECT_EQ(*d.payload, payload);
+    EXPECT_LT(d.p_value, 1e-6);
+    EXPECT_GT(d.bit_confidence, 0.5);
+    EXPECT_NEAR(d.scale, 1.0, 0.01);
+    EXPECT_NEAR(d.rotation_degrees, 0.0, 0.2);
+  }
+}
+
+TEST(Watermark, ColourIsKeptTheSameChangeInRGB) {
+  const Image original = from_mat(natural(400, 300, 4));
+  const Image marked = wm::embed(original, 42);
+  size_t changed = 0;
+  for (size_t i = 0; i < original.pixels.size(); i += 3) {
+    int d[3];
+    bool clipped = false;
+    for (int c = 0; c < 3; ++c) {
+      d[c] = marked.pixels[i + static_cast<size_t>(c)] - original.pixels[i + static_cast<size_t>(c)];
+      clipped |= marked.pixels[i + static_cast<size_t>(c)] == 0 || marked.pixels[i + static_cast<size_t>(c)] == 255;
+    }
+    if (clipped) continue;
+    ASSERT_TRUE(d[0] == d[1] && d[1] == d[2]) << "pixel " << i / 3;
+    changed += d[0] != 0;
+  }
+  EXPECT_GT(changed, original.pixels.size() / 3 / 4);  // the mark is really there
+}
+
+TEST(Watermark, GrayStaysGrayAndAlphaIsUntouched) {
+  cv::Mat rgb = natural(448, 384, 6), gray, rgba;
+  cv::cvtColor(rgb, gray, cv::COLOR_RGB2GRAY);
+  cv::cvtColor(rgb, rgba, cv::COLOR_RGB2RGBA);
+  for (int y = 0; y < rgba.rows; ++y)
+    for (int x = 0; x < rgba.cols; ++x) rgba.at<cv::Vec4b>(y, x)[3] = static_cast<uint8_t>((x * 7 + y) & 255);
+  const Image g = from_mat(gray), a = from_mat(rgba);
+  const Image gm = wm::embed(g, 7), am = wm::embed(a, 8);
+  EXPECT_EQ(gm.channels, 1);
+  EXPECT_EQ(gm.pixels.size(), g.pixels.size());
+  EXPECT_NE(gm.pixels, g.pixels);
+  ASSERT_EQ(am.channels, 4);
+  for (size_t i = 3; i < a.pixels.size(); i += 4) ASSERT_EQ(am.pixels[i], a.pixels[i]);
+  const auto dg = wm::detect(gm), da = wm::detect(am);
+  ASSERT_TRUE(dg.found);
+  EXPECT_EQ(*dg.payload, 7u);
+  ASSERT_TRUE(da.found);
+  EXPECT_EQ(*da.payload, 8u);
+}
+
+TEST(Watermark, BadInputIsRefusedWithTheRightError) {
+  const Image ok = from_mat(natural(300, 300, 7));
+  const Image tiny = from_mat(natural(255, 400, 7));
+  auto kind_of = [](auto&& f) {
+    try {
+      f();
+    } catch (const Error& e) {
+      return static_cast<int>(e.kind());
+    }
+    return -1;
+  };
+  EXPECT_EQ(kind_of([&] { wm::embed(tiny, 1); }), static_cast<int>(ErrorKind::Unsupported));
+  EXPECT_EQ(kind_of([&] { wm::detect(tiny); }), static_cast<int>(ErrorKind::Unsupported));
+  EXPECT_EQ(kind_of([&] { wm::embed(ok, 1, {0.0}); }), static_cast<int>(ErrorKind::Usage));
+  EXPECT_EQ(kind_of([&] { wm::embed(ok, 1, {4.5}); }), static_cast<int>(ErrorKind::Usage));
+  EXPECT_EQ(kind_of([&] { wm::embed(ok, 1, {std::nan("")}); }), static_cast<int>(ErrorKind::Usage));
+  Image broken = ok;
+  broken.pixels.resize(broken.pixels.size() - 1);
+  EXPECT_EQ(kind_of([&] { wm::detect(broken); }), static_cast<int>(ErrorKind::Usage));
+  Image two = ok;
+  two.channels = 2;
+  EXPECT_EQ(kind_of([&] { wm::embed(two, 1); }), static_cast<int>(ErrorKind::Usage));
+  Image huge;  // over the pixel limit: refused before the buffer is looked at
+  huge.width = 20000, huge.height = 10000, huge.channels = 3;
+  EXPECT_EQ(kind_of([&] { wm::detect(huge); }), static_cast<int>(ErrorKind::Unsupported));
+}
+
+TEST(Watermark, FlatImagesEmbedWithoutVisibleChangeAndDetectNothing) {
+  cv::Mat flat(300, 400, CV_8UC3, cv::Scalar(90, 140, 200));
+  const Image original = from_mat(flat);
+  const Image marked = wm::embed(original, 99);
+  int max_change = 0;
+  for (size_t i = 0; i < original.pixels.size(); ++i)
+    max_change = std::max(max_change, std::abs(marked.pixels[i] - original.pixels[i]));
+  EXPECT_LE(max_change, 2);  // flat areas get only the small floor amplitude
+  EXPECT_GE(ssim(original, marked), 0.98);
+  EXPECT_FALSE(wm::detect(original).found);
+}
+
+TEST(Watermark, UnmarkedImagesGiveNoDetection) {
+  std::vector<cv::Mat> images;
+  cv::RNG rng(11);
+  for (int i = 0; i < 3; ++i) images.push_back(natural(520 + 40 * i, 400, 100 + static_cast<uint64_t>(i)));
+  cv::Mat noise(384, 384, CV_8UC3);
+  rng.fill(noise, cv::RNG::UNIFORM, 0, 256);
+  images.push_back(noise);
+  cv::Mat gradient(300, 500, CV_8UC1);
+  for (int y = 0; y < gradient.rows; ++y)
+    for (int x = 0; x < gradient.cols; ++x) gradient.at<uint8_t>(y, x) = static_cast<uint8_t>(x / 2);
+  images.push_back(gradient);
+  cv::Mat stripes(400, 400, CV_8UC3);  // periodic like our tiling, but not our mark
+  for (int y = 0; y < stripes.rows; ++y)
+    for (int x = 0; x < stripes.cols; ++x) stripes.at<cv::Vec3b>(y, x) = cv::Vec3b::all(((x / 16 + y / 16) & 1) ? 200 : 40);
+  images.push_back(stripes);
+  images.push_back(images[0](cv::Rect(100, 50, 300, 280)).clone());  // a crop
+  for (const auto& m : images) {
+    const auto d = wm::detect(from_mat(m));
+    EXPECT_FALSE(d.found) << m.cols << "x" << m.rows;
+    EXPECT_FALSE(d.payload);
+    EXPECT_EQ(d.p_value, 1.0);
+  }
+}
+
+TEST(Watermark, StrengthScalesTheChange) {
+  const Image original = from_mat(natural(384, 384, 12));
+  const double weak = psnr(original, wm::embed(original, 1, {0.5}));
+  const double normal = psnr(original, wm::embed(original, 1, {1.0}));
+  const double strong = psnr(original, wm::embed(original, 1, {2.0}));
+  EXPECT_GT(weak, normal + 4.0);
+  EXPECT_GT(normal, strong + 4.0);
+}
+
+}  // namespace
