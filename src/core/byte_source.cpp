@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/mapped_file.hpp"
 #include "veritrace/core.hpp"
 
 namespace veritrace {
@@ -47,6 +48,7 @@ class FileSource final : public ByteSource {
       done += static_cast<size_t>(n);
     }
   }
+  int fd() const { return fd_; }
 
  private:
   int fd_;
@@ -82,6 +84,13 @@ class MemorySource final : public ByteSource {
 };
 
 }  // namespace
+
+namespace mapped {
+int file_descriptor(const ByteSource& source) {
+  const auto* file = dynamic_cast<const FileSource*>(&source);
+  return file != nullptr ? file->fd() : -1;
+}
+}  // namespace mapped
 
 std::unique_ptr<ByteSource> open_file_source(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -8,6 +8,8 @@
 #include <mutex>
 #include <thread>
 
+#include "core/mapped_file.hpp"
+
 namespace veritrace {
 
 namespace {
@@ -56,9 +58,29 @@ Hasher::Hasher(HashAlg alg) : ctx_(EVP_MD_CTX_new()) {
 
 Hasher::~Hasher() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
 
+namespace {
+struct GuardedUpdate {
+  EVP_MD_CTX* ctx;
+  const uint8_t* data;
+  size_t size;
+  int result;
+};
+void run_update(void* p) {
+  auto* u = static_cast<GuardedUpdate*>(p);
+  u->result = EVP_DigestUpdate(u->ctx, u->data, u->size);
+}
+}  // namespace
+
 void Hasher::update(std::span<const uint8_t> bytes) {
   if (bytes.empty()) return;
-  if (EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), bytes.data(), bytes.size()) != 1) {
+  auto* ctx = static_cast<EVP_MD_CTX*>(ctx_);
+  if (mapped::in_current_window(bytes.data(), bytes.size())) {  // a mapped file: a SIGBUS becomes Error(Io)
+    GuardedUpdate u{ctx, bytes.data(), bytes.size(), 0};
+    if (!mapped::guarded(&run_update, &u)) mapped::throw_file_changed();
+    if (u.result != 1) throw Error(ErrorKind::Internal, "hash update failed");
+    return;
+  }
+  if (EVP_DigestUpdate(ctx, bytes.data(), bytes.size()) != 1) {
     throw Error(ErrorKind::Internal, "hash update failed");
   }
 }
@@ -158,6 +180,15 @@ void Hasher::update_from(const ByteSource& source, uint64_t offset, uint64_t len
   if (const uint8_t* data = source.contiguous_data()) {  // memory: hash in place, no copy
     update(std::span<const uint8_t>(data + offset, static_cast<size_t>(length)));
     return;
+  }
+  if (length >= mapped::kMinMappedLength && mapped::enabled()) {  // a regular file: hash its pages in place
+    if (int fd = mapped::file_descriptor(source); fd >= 0) {
+      uint64_t walked = mapped::for_each_window(fd, offset, length, source.name(),
+                                                [this](uint64_t, std::span<const uint8_t> bytes) { update(bytes); });
+      offset += walked;  // the rest (if a mapping failed) is read below
+      length -= walked;
+      if (length == 0) return;
+    }
   }
   if (length >= kReadAheadThreshold) {
     ReadAhead reader(source, offset, length);
