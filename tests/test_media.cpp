@@ -1,5 +1,6 @@
 // media: decode/encode round trips, channel handling, orientation, limits and hostile input.
 #include <gtest/gtest.h>
+#include <turbojpeg.h>
 
 #include <cmath>
 #include <cstring>
@@ -203,4 +204,41 @@ TEST(Media, EncodersRejectBadArguments) {
   EXPECT_THROW(encode_jpeg(img, 101), Error);
   EXPECT_THROW(encode_webp(img, 101), Error);
   EXPECT_THROW(encode_png(Image{}), Error);
+}
+
+TEST(Media, CmykJpegIsUnsupported) {
+  // libjpeg-turbo writes a 4-component (Adobe CMYK) JPEG from CMYK pixels.
+  std::vector<uint8_t> cmyk(16 * 16 * 4, 0);
+  for (size_t i = 0; i < cmyk.size(); ++i) cmyk[i] = static_cast<uint8_t>(i * 13);
+  tjhandle tj = tjInitCompress();
+  ASSERT_NE(tj, nullptr);
+  unsigned char* out = nullptr;
+  unsigned long size = 0;
+  ASSERT_EQ(tjCompress2(tj, cmyk.data(), 16, 0, 16, TJPF_CMYK, &out, &size, TJSAMP_444, 90, 0), 0) << tjGetErrorStr2(tj);
+  std::vector<uint8_t> jpg(out, out + size);
+  tjFree(out);
+  tjDestroy(tj);
+  try {
+    decode_bytes(jpg);
+    ADD_FAILURE() << "a CMYK JPEG was decoded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Unsupported);
+    EXPECT_NE(std::string(e.what()).find("CMYK"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Media, AnimatedWebpIsUnsupported) {
+  // RIFF/WEBP with a VP8X header whose animation flag is set, and an ANIM chunk: the header is
+  // enough for libwebp to report an animation.
+  std::vector<uint8_t> w = {'R', 'I', 'F', 'F', 0, 0, 0, 0, 'W', 'E', 'B', 'P',
+                            'V', 'P', '8', 'X', 10, 0, 0, 0, 0x02, 0, 0, 0, 15, 0, 0, 15, 0, 0,
+                            'A', 'N', 'I', 'M', 6, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  const uint32_t riff = static_cast<uint32_t>(w.size() - 8);
+  for (int i = 0; i < 4; ++i) w[4 + i] = static_cast<uint8_t>(riff >> (8 * i));
+  try {
+    decode_bytes(w);
+    ADD_FAILURE() << "an animated WebP was decoded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Unsupported) << e.what();
+  }
 }
