@@ -1,6 +1,11 @@
-// Signing an output above the signer's parallel-hash threshold (64 MiB): the hash runs on a
-// second thread while the output is written; the result must validate, and stay bound.
+// Signing an output above the signer's parallel threshold (64 MiB): the output is hashed from the
+// input's pages (mmap) while a second thread copies them into the output (copy_file_range); the
+// result must validate and stay bound. An input that shrinks after it was opened is a clean
+// Error(Io), on both the parallel and the single-thread path.
 #include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -79,4 +84,46 @@ TEST(C2paSignLarge, ParallelHashedOutputValidatesAndStaysBound) {
     mismatch |= s["code"] == "assertion.dataHash.mismatch";
   }
   EXPECT_TRUE(mismatch);
+}
+
+namespace {
+struct Creds {
+  fs::path key, chain, root;
+};
+Creds write_creds(const fs::path& dir) {
+  auto creds = cose::generate_test_credentials(cose::SigningAlg::Es256);
+  auto write_text = [](const fs::path& p, const std::string& t) { std::ofstream(p, std::ios::binary) << t; };
+  write_text(dir / "key.pem", creds.key_pem);
+  write_text(dir / "chain.pem", creds.chain_pem);
+  write_text(dir / "root.pem", creds.root_pem);
+  return {dir / "key.pem", dir / "chain.pem", dir / "root.pem"};
+}
+}  // namespace
+
+// The input is cut after it was opened (its size recorded), then signed: the hash over the
+// mapped input faults (SIGBUS) or the kernel copy comes up short; either way Error(Io), no crash.
+TEST(C2paSignLarge, InputTruncatedAfterOpeningIsAnIoError) {
+  vt_test::TempDir dir;
+  Creds creds = write_creds(dir.path());
+  c2pa::SignOptions options;
+  options.key = creds.key.string();
+  options.cert_chain = creds.chain.string();
+  c2pa::Signer signer(options);
+  // 80 MiB: the parallel path; 6 MiB: one thread.
+  for (uint32_t data_bytes : {80u << 20, 6u << 20}) {
+    const fs::path in = dir.path() / "cut.wav";
+    write_wav(in, data_bytes);
+    auto src = open_file_source(in.string());
+    fs::resize_file(in, data_bytes / 2);
+    const fs::path out = dir.path() / "out.wav";
+    int fd = ::open(out.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    ASSERT_GE(fd, 0);
+    try {
+      signer.sign_to_fd(*src, fd);
+      ADD_FAILURE() << data_bytes << " bytes: signing a truncated input succeeded";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Io) << data_bytes << " bytes: " << e.what();
+    }
+    ::close(fd);
+  }
 }

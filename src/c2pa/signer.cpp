@@ -439,17 +439,13 @@ struct Signer::Impl {
                                     : binding::data_hash_plan(layout->output_size(), exclusions, HashAlg::Sha256);
       std::vector<uint8_t> digest;
       if (::lseek(out_fd, 0, SEEK_CUR) == 0) {
-        if (layout->output_size() >= kParallelHashThreshold) {  // hash on the second core
-          binding::ParallelPlanHasher hasher(plan);
-          formats::write_layout(in, *layout, {}, out_fd,
-                                [&](uint64_t position, std::span<const uint8_t> bytes) { hasher.consume(position, bytes); });
-          digest = hasher.finish();
-        } else {
-          binding::StreamingPlanHasher hasher(plan);
-          formats::write_layout(in, *layout, {}, out_fd,
-                                [&](uint64_t position, std::span<const uint8_t> bytes) { hasher.consume(position, bytes); });
-          digest = hasher.finish();
-        }
+        // The hash reads the input's pages in place (mmap) while the kernel copies them into
+        // the output (copy_file_range), the copy on a second thread for large outputs.
+        binding::StreamingPlanHasher hasher(plan);
+        formats::write_layout_hashed(
+            in, *layout, out_fd, [&](uint64_t position, std::span<const uint8_t> bytes) { hasher.consume(position, bytes); },
+            layout->output_size() >= kParallelHashThreshold);
+        digest = hasher.finish();
         output_written = true;
       } else {  // a pipe or a shared descriptor: hash first, write once the store exists
         binding::StreamingPlanHasher hasher(plan);

@@ -62,6 +62,15 @@ void write_layout(const ByteSource& input, const EmbedLayout& layout, std::span<
 using OutputObserver = std::function<void(uint64_t position, std::span<const uint8_t> bytes)>;
 void write_layout(const ByteSource& input, const EmbedLayout& layout, std::span<const uint8_t> store, int fd,
                   const OutputObserver& observer);
+// The same output (store slot zeroed) and the same observer calls, faster for large files: the
+// observer is shown the input's own bytes where it can (a memory source in place; a regular file
+// through mmap windows, see core/mapped_file.hpp), and input pieces are copied into `fd` by the
+// kernel (copy_file_range; pread + write where that is not possible). With `parallel`, the output
+// is written on a second thread while the observer runs on this one. The observer may only hash
+// the bytes it is given (Hasher::update guards mapped ones), never copy or keep them. Throws
+// Error(Output) on write failure, Error(Io) when the input changes while it is read.
+void write_layout_hashed(const ByteSource& input, const EmbedLayout& layout, int fd, const OutputObserver& observer,
+                         bool parallel);
 // ... and then writes the finished store, and what depends on it (a PNG chunk CRC), into its
 // slot with pwrite. `store` must have the planned size.
 void patch_store(const ByteSource& input, const EmbedLayout& layout, std::span<const uint8_t> store, int fd);

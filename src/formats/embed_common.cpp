@@ -1,13 +1,18 @@
 // The format-independent half of embedding: edits turned into pieces, the output as a ByteSource,
 // and streaming it to a file descriptor.
-#include <algorithm>
-#include <array>
-#include <cerrno>
-#include <cstring>
-#include <map>
-#include <memory>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <map>
+#include <memory>
+#include <thread>
+
+#include "core/mapped_file.hpp"
 #include "formats/embed_internal.hpp"
 #include "formats/read_util.hpp"
 
@@ -326,6 +331,175 @@ void write_layout(const ByteSource& input, const EmbedLayout& layout, std::span<
       within += n;
     }
   }
+}
+
+namespace {
+
+constexpr size_t kCopyStep = size_t{8} << 20;  // copy_file_range per call; also the cancel granularity
+
+const std::vector<uint8_t>& zeros() {
+  static const std::vector<uint8_t> z(64 * 1024, 0);
+  return z;
+}
+
+// Writes the output to fd (store slot zeroed); input pieces by copy_file_range when possible.
+// Stops early (without error) when `stop` becomes true.
+class LayoutWriter {
+ public:
+  LayoutWriter(const ByteSource& input, const EmbedLayout& layout, const PieceReader& reader, int fd)
+      : input_(input), layout_(layout), reader_(reader), fd_(fd), in_fd_(mapped::file_descriptor(input)) {}
+
+  void run(const std::atomic<bool>& stop) {
+    for (size_t i = 0; i < layout_.pieces.size() && !stop.load(std::memory_order_relaxed); ++i) {
+      const Piece& piece = layout_.pieces[i];
+      const uint64_t length = detail::piece_length(piece);
+      switch (piece.kind) {
+        case Piece::Kind::Literal: write_all(fd_, piece.bytes); break;
+        case Piece::Kind::Store:
+          for (uint64_t left = length; left > 0;) {
+            size_t n = static_cast<size_t>(std::min<uint64_t>(left, zeros().size()));
+            write_all(fd_, std::span<const uint8_t>(zeros().data(), n));
+            left -= n;
+          }
+          break;
+        case Piece::Kind::StoreCrc32: {
+          std::array<uint8_t, 4> crc{};
+          reader_.read(i, 0, crc);
+          write_all(fd_, crc);
+          break;
+        }
+        case Piece::Kind::Input: copy_input(piece.offset, length, stop); break;
+      }
+    }
+  }
+
+ private:
+  void copy_input(uint64_t offset, uint64_t length, const std::atomic<bool>& stop) {
+    if (const uint8_t* data = input_.contiguous_data()) {
+      for (uint64_t done = 0; done < length && !stop.load(std::memory_order_relaxed);) {
+        size_t n = static_cast<size_t>(std::min<uint64_t>(length - done, kCopyStep));
+        write_all(fd_, std::span<const uint8_t>(data + offset + done, n));
+        done += n;
+      }
+      return;
+    }
+    uint64_t done = 0;
+    while (kernel_copy_ && in_fd_ >= 0 && done < length && !stop.load(std::memory_order_relaxed)) {
+      loff_t from = static_cast<loff_t>(offset + done);
+      size_t n = static_cast<size_t>(std::min<uint64_t>(length - done, kCopyStep));
+      ssize_t copied = ::copy_file_range(in_fd_, &from, fd_, nullptr, n, 0);
+      if (copied > 0) {
+        done += static_cast<uint64_t>(copied);
+        continue;
+      }
+      if (copied == 0) throw Error(ErrorKind::Io, input_.name() + ": file changed while being read");
+      if (errno == EINTR) continue;
+      if (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP || errno == EBADF ||
+          errno == ETXTBSY || errno == EPERM) {
+        kernel_copy_ = false;  // not possible between these two files: copy through memory
+        break;
+      }
+      throw Error(ErrorKind::Output, std::string("cannot write the output: ") + std::strerror(errno));
+    }
+    if (done == length || stop.load(std::memory_order_relaxed)) return;
+    if (!buffer_) buffer_.reset(new uint8_t[kCopyStep]);  // not zero-filled: every byte is read into
+    while (done < length && !stop.load(std::memory_order_relaxed)) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(length - done, kCopyStep));
+      input_.read_at(offset + done, std::span<uint8_t>(buffer_.get(), n));
+      write_all(fd_, std::span<const uint8_t>(buffer_.get(), n));
+      done += n;
+    }
+  }
+
+  const ByteSource& input_;
+  const EmbedLayout& layout_;
+  const PieceReader& reader_;
+  int fd_;
+  int in_fd_;
+  bool kernel_copy_ = true;
+  std::unique_ptr<uint8_t[]> buffer_;
+};
+
+// Shows the output (store slot zeroed) to the observer, input bytes in place where possible.
+void observe_layout(const ByteSource& input, const EmbedLayout& layout, const PieceReader& reader,
+                    const OutputObserver& observer) {
+  const int in_fd = mapped::enabled() ? mapped::file_descriptor(input) : -1;
+  std::unique_ptr<uint8_t[]> buffer;
+  constexpr size_t kBuffer = size_t{1} << 20;
+  uint64_t position = 0;
+  for (size_t i = 0; i < layout.pieces.size(); ++i) {
+    const Piece& piece = layout.pieces[i];
+    const uint64_t length = detail::piece_length(piece);
+    switch (piece.kind) {
+      case Piece::Kind::Literal: observer(position, piece.bytes); break;
+      case Piece::Kind::Store:
+        for (uint64_t done = 0; done < length;) {
+          size_t n = static_cast<size_t>(std::min<uint64_t>(length - done, zeros().size()));
+          observer(position + done, std::span<const uint8_t>(zeros().data(), n));
+          done += n;
+        }
+        break;
+      case Piece::Kind::StoreCrc32: {
+        std::array<uint8_t, 4> crc{};
+        reader.read(i, 0, crc);
+        observer(position, crc);
+        break;
+      }
+      case Piece::Kind::Input: {
+        if (const uint8_t* data = input.contiguous_data()) {
+          observer(position, std::span<const uint8_t>(data + piece.offset, static_cast<size_t>(length)));
+          break;
+        }
+        uint64_t done = 0;
+        if (in_fd >= 0 && length >= mapped::kMinMappedLength) {
+          done = mapped::for_each_window(in_fd, piece.offset, length, input.name(),
+                                         [&](uint64_t at, std::span<const uint8_t> bytes) {
+                                           observer(position + (at - piece.offset), bytes);
+                                         });
+        }
+        if (done < length && !buffer) buffer.reset(new uint8_t[kBuffer]);
+        while (done < length) {
+          size_t n = static_cast<size_t>(std::min<uint64_t>(length - done, kBuffer));
+          reader.read(i, done, std::span<uint8_t>(buffer.get(), n));
+          observer(position + done, std::span<const uint8_t>(buffer.get(), n));
+          done += n;
+        }
+        break;
+      }
+    }
+    position += length;
+  }
+}
+
+}  // namespace
+
+void write_layout_hashed(const ByteSource& input, const EmbedLayout& layout, int fd, const OutputObserver& observer,
+                         bool parallel) {
+  PieceReader reader(input, layout, {});
+  LayoutWriter writer(input, layout, reader, fd);
+  std::atomic<bool> stop{false};
+  if (!parallel) {
+    observe_layout(input, layout, reader, observer);
+    writer.run(stop);
+    return;
+  }
+  std::exception_ptr write_error;
+  std::thread thread([&] {
+    try {
+      writer.run(stop);
+    } catch (...) {
+      write_error = std::current_exception();
+    }
+  });
+  try {
+    observe_layout(input, layout, reader, observer);
+  } catch (...) {
+    stop = true;
+    thread.join();
+    throw;
+  }
+  thread.join();
+  if (write_error) std::rethrow_exception(write_error);
 }
 
 void patch_store(const ByteSource& input, const EmbedLayout& layout, std::span<const uint8_t> store, int fd) {
