@@ -27,7 +27,7 @@ DetectTrace detect_with_trace(const media::Image& image) {
     periods.push_back(c * kCells / work.downscale);
     lattices.push_back({periods.back(), 0.0, 0.0});
   }
-  const auto found = find_lattices(work.residual, kMaxLattices, periods, &rotated);
+  const auto found = find_lattices(work.residual, kMaxLattices, periods, &rotated, kTurnedLattices);
   for (const auto& r : rotated) lattices.push_back(polish_angle(work.residual, r, kPolishDegrees));
   if (!found.empty()) {
     trace.lattice_period = found.front().period() * work.downscale;

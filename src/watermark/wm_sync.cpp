@@ -17,7 +17,6 @@ constexpr double kMinPeriod = 36.0;      // work pixels: a 1080p mark resized to
 constexpr double kMaxLagFraction = 0.45;  // lags up to this fraction of the shorter side
 constexpr double kMaxWhitenedPower = 12.0;
 constexpr double kMaxSearchAngle = 10.0;  // degrees, for known periods
-constexpr size_t kTurnedCandidates = 3;
 constexpr double kFineSigma = 0.6, kCoarseSigma = 3.0;  // the residual's band-pass (work pixels)
 
 // Autocorrelation lags -maxlag..maxlag in both axes, of the spectrally whitened residual: each
@@ -275,7 +274,7 @@ WorkImage make_work_image(const cv::Mat& luma, int original_width, int original_
 }
 
 std::vector<Lattice> find_lattices(const cv::Mat& residual, int max_candidates, const std::vector<double>& known_periods,
-                                   std::vector<Lattice>* known_period_lattices) {
+                                   std::vector<Lattice>* known_period_lattices, int max_known_period_lattices) {
   const int maxlag = static_cast<int>(kMaxLagFraction * std::min(residual.rows, residual.cols));
   std::vector<Lattice> out;
   if (maxlag < kMinPeriod + 4) return out;
@@ -289,7 +288,7 @@ std::vector<Lattice> find_lattices(const cv::Mat& residual, int max_candidates, 
     std::vector<Lattice> turned;
     for (double period : known_periods) best_angles_for_period(map, period, turned);
     std::sort(turned.begin(), turned.end(), [](const Lattice& l, const Lattice& r) { return l.score > r.score; });
-    if (turned.size() > kTurnedCandidates) turned.resize(kTurnedCandidates);
+    if (static_cast<int>(turned.size()) > max_known_period_lattices) turned.resize(static_cast<size_t>(max_known_period_lattices));
     *known_period_lattices = turned;
   }
 
