@@ -3,6 +3,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -15,10 +16,13 @@
 using namespace veritrace;
 
 namespace {
-std::vector<uint8_t> make_random(size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
+std::vector<uint8_t> make_random(size_t n, unsigned seed) {  // 8 bytes per draw: fast under ASan too
+  std::mt19937_64 rng(seed);
   std::vector<uint8_t> v(n);
-  for (auto& b : v) b = static_cast<uint8_t>(rng());
+  for (size_t i = 0; i < n; i += 8) {
+    uint64_t x = rng();
+    std::memcpy(v.data() + i, &x, std::min<size_t>(8, n - i));
+  }
   return v;
 }
 }  // namespace
