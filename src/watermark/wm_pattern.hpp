@@ -35,7 +35,7 @@ std::vector<float> render_tile(const std::vector<float>& cells, int side);
 
 // The cell size (pixels) used for an image of this size: its shorter side / kSidePerCellPixel,
 // at least kMinCellSize.
-inline constexpr int kMinCellSize = 4;
+inline constexpr int kMinCellSize = 3;
 inline constexpr double kSidePerCellPixel = 270.0;
 int cell_size_for(int width, int height);
 
