@@ -92,8 +92,10 @@ describe_output() {  # FILE -> "state, thumbnail yes|no, N bytes"
   "$vt" c2pa read "$1" --json --trust "$pki/root.pem" >"$work/describe.json" || true
   echo "$(report_field "$work/describe.json" state), thumbnail $(report_field "$work/describe.json" thumbnail), $(stat -c %s "$1") bytes"
 }
-# strace_io LOG PATH: "BYTES CALLS WRITTEN": bytes returned by read/pread64 on every fd opened on
-# PATH (threads included: strace -f, unfinished/resumed calls joined), and bytes written overall.
+# strace_io LOG PATH: "BYTES CALLS WRITTEN MAPPED COPIED": bytes returned by read/pread64 on every
+# fd opened on PATH (threads included: strace -f, unfinished/resumed calls joined), bytes written
+# overall, bytes of PATH mapped with mmap (hashed in place, no copy), and bytes copied from PATH by
+# the kernel (copy_file_range).
 strace_io() {
   awk -v path="\"$2\"" '
     { pid=$1; line=$0; sub(/^[0-9]+ +/, "", line)
@@ -107,8 +109,10 @@ strace_io() {
       else if (name=="close") delete input[fd]
       else if ((name=="read" || name=="pread64") && (fd in input) && ret ~ /^[0-9]+$/) { bytes+=ret; calls++ }
       else if (name=="write" && ret ~ /^[0-9]+$/) written+=ret
+      else if (name=="mmap") { split(args, a, /, /); if (a[5] in input) mapped+=a[2] }
+      else if (name=="copy_file_range" && (fd in input) && ret ~ /^[0-9]+$/) copied+=ret
     }
-    END { printf "%.0f %d %.0f\n", bytes, calls, written }' "$1"
+    END { printf "%.0f %d %.0f %.0f %.0f\n", bytes, calls, written, mapped, copied }' "$1"
 }
 
 # run_rounds N NAME...: N rounds; each round runs every command once (the command is the array
@@ -197,14 +201,14 @@ fi
 # --- 2. how much of the input the signer reads ------------------------------------------------
 read_note=""
 if command -v strace >/dev/null; then
-  say "bytes read by the signer (strace -f, read/pread64 of the input fd)"
+  say "bytes read by the signer (strace -f: read/pread64 of the input fd, mmap of it, copy_file_range from it)"
   for nm in "${names[@]}"; do
     case "$nm" in ours*) ;; *) continue ;; esac
     declare -n cmd="$nm"
-    strace -f -qq -e trace=openat,close,read,pread64,write -o "$work/strace-$nm.txt" "${cmd[@]}" >/dev/null
+    strace -f -qq -e trace=openat,close,read,pread64,write,mmap,copy_file_range -o "$work/strace-$nm.txt" "${cmd[@]}" >/dev/null
     unset -n cmd
-    read -r rd_bytes rd_calls wr_bytes < <(strace_io "$work/strace-$nm.txt" "$jpg")
-    line="$nm: read $rd_bytes bytes of the $(stat -c %s "$jpg")-byte input in $rd_calls calls ($(awk -v a="$rd_bytes" -v b="$(stat -c %s "$jpg")" 'BEGIN{printf "%.2f", a/b}')x), wrote $wr_bytes bytes"
+    read -r rd_bytes rd_calls wr_bytes mp_bytes cp_bytes < <(strace_io "$work/strace-$nm.txt" "$jpg")
+    line="$nm: read $rd_bytes bytes of the $(stat -c %s "$jpg")-byte input in $rd_calls calls ($(awk -v a="$rd_bytes" -v b="$(stat -c %s "$jpg")" 'BEGIN{printf "%.2f", a/b}')x), mapped $mp_bytes, kernel-copied $cp_bytes; wrote $wr_bytes bytes"
     note "$line"
     read_note+="$line"$'\n'
     cp "$work/strace-$nm.txt" "$out/"
@@ -247,10 +251,10 @@ if [ "$large" = 1 ]; then
   lg_fsync="" lg_io=""
   if command -v strace >/dev/null; then
     rm -f "$work/large-signed.mp4"; sync
-    strace -f -qq -T -e trace=openat,close,read,pread64,write,fsync,rename -o "$work/strace-large.txt" "${lg_sign[@]}" >/dev/null
+    strace -f -qq -T -e trace=openat,close,read,pread64,write,fsync,rename,mmap,copy_file_range -o "$work/strace-large.txt" "${lg_sign[@]}" >/dev/null
     lg_fsync=$(grep -o 'fsync(.*<[0-9.]*>' "$work/strace-large.txt" | grep -o '<[0-9.]*>' | tr -d '<>' | head -1)
-    read -r lg_rd lg_calls lg_wr < <(strace_io "$work/strace-large.txt" "$mp4")
-    lg_io="read $lg_rd bytes of the input in $lg_calls calls ($(awk -v a="$lg_rd" -v b="$mp4_bytes" 'BEGIN{printf "%.2f", a/b}')x), wrote $lg_wr bytes"
+    read -r lg_rd lg_calls lg_wr lg_mp lg_cp < <(strace_io "$work/strace-large.txt" "$mp4")
+    lg_io="read $lg_rd bytes of the input in $lg_calls calls ($(awk -v a="$lg_rd" -v b="$mp4_bytes" 'BEGIN{printf "%.2f", a/b}')x), mapped $lg_mp, kernel-copied $lg_cp; wrote $lg_wr bytes"
     note "one extra run under strace -T: fsync of the output took ${lg_fsync:-?} s; $lg_io"
   fi
   "$vt" c2pa read "$work/large-signed.mp4" --json --trust "$pki/root.pem" >"$work/large.json" || true
