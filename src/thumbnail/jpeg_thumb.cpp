@@ -7,6 +7,7 @@
 #include <cstring>
 #include <memory>
 
+#include "media/internal.hpp"
 #include "thumbnail/internal.hpp"
 
 namespace veritrace::thumbnail::detail {
@@ -23,48 +24,8 @@ struct Decompressor {
   Decompressor& operator=(const Decompressor&) = delete;
 };
 
-uint32_t get16(const uint8_t* p, bool le) { return le ? (p[0] | (p[1] << 8)) : ((p[0] << 8) | p[1]); }
-uint32_t get32(const uint8_t* p, bool le) {
-  return le ? (uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24))
-            : ((uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]});
-}
-
-// The EXIF orientation in IFD0 of the first APP1 "Exif" segment before the first scan; 1 if none.
-int exif_orientation(const std::vector<uint8_t>& j) {
-  size_t pos = 2;
-  while (pos + 4 <= j.size()) {
-    if (j[pos] != 0xFF) return 1;
-    const uint8_t marker = j[pos + 1];
-    if (marker == 0xFF) { ++pos; continue; }
-    if (marker == 0xDA || marker == 0xD9) return 1;  // SOS / EOI: no EXIF before the image data
-    const size_t len = (size_t{j[pos + 2]} << 8) | j[pos + 3];
-    if (len < 2 || pos + 2 + len > j.size()) return 1;
-    const uint8_t* seg = j.data() + pos + 4;
-    const size_t n = len - 2;
-    if (marker == 0xE1 && n >= 14 && std::memcmp(seg, "Exif\0\0", 6) == 0) {
-      const uint8_t* t = seg + 6;
-      const size_t tn = n - 6;
-      bool le;
-      if (t[0] == 'I' && t[1] == 'I') le = true;
-      else if (t[0] == 'M' && t[1] == 'M') le = false;
-      else return 1;
-      const uint64_t ifd = get32(t + 4, le);
-      if (ifd + 2 > tn) return 1;
-      const uint32_t count = get16(t + ifd, le);
-      for (uint32_t i = 0; i < count; ++i) {
-        const uint64_t e = ifd + 2 + uint64_t{i} * 12;
-        if (e + 12 > tn) return 1;
-        if (get16(t + e, le) == 0x0112 && get16(t + e + 2, le) == 3) {  // Orientation, SHORT
-          const uint32_t v = get16(t + e + 8, le);
-          return v >= 1 && v <= 8 ? static_cast<int>(v) : 1;
-        }
-      }
-      return 1;
-    }
-    pos += 2 + len;
-  }
-  return 1;
-}
+// The EXIF orientation of the first APP1 "Exif" segment before the first scan; 1 if none.
+int exif_orientation(const std::vector<uint8_t>& j) { return media::detail::jpeg_exif_orientation(j); }
 
 bool header_of(tjhandle h, const std::vector<uint8_t>& bytes, int& w, int& ht, int& colorspace) {
   int subsamp = 0;

@@ -7,6 +7,7 @@
 #include <memory>
 #include <new>
 
+#include "media/internal.hpp"
 #include "thumbnail/internal.hpp"
 
 namespace veritrace::thumbnail {
@@ -109,33 +110,13 @@ Image downscale(const uint8_t* rgb, int w, int h, int tw, int th) {
 
 Image apply_orientation(Image img, int orientation) {
   if (orientation < 2 || orientation > 8) return img;
-  const int w = img.width, h = img.height;
-  const bool swap = orientation >= 5;
-  Image out;
-  out.width = swap ? h : w;
-  out.height = swap ? w : h;
-  out.rgb.resize(img.rgb.size());
-  for (int y = 0; y < h; ++y) {
-    for (int x = 0; x < w; ++x) {
-      int dx = x, dy = y;
-      switch (orientation) {
-        case 2: dx = w - 1 - x; break;                     // mirrored horizontally
-        case 3: dx = w - 1 - x; dy = h - 1 - y; break;     // rotated 180
-        case 4: dy = h - 1 - y; break;                     // mirrored vertically
-        case 5: dx = y; dy = x; break;                     // transposed
-        case 6: dx = h - 1 - y; dy = x; break;             // rotate 90 clockwise to display
-        case 7: dx = h - 1 - y; dy = w - 1 - x; break;     // transversed
-        case 8: dx = y; dy = w - 1 - x; break;             // rotate 90 counter-clockwise
-        default: break;
-      }
-      const size_t s = (static_cast<size_t>(y) * static_cast<size_t>(w) + static_cast<size_t>(x)) * 3;
-      const size_t d = (static_cast<size_t>(dy) * static_cast<size_t>(out.width) + static_cast<size_t>(dx)) * 3;
-      out.rgb[d] = img.rgb[s];
-      out.rgb[d + 1] = img.rgb[s + 1];
-      out.rgb[d + 2] = img.rgb[s + 2];
-    }
-  }
-  return out;
+  media::Image m;  // the media module owns the one orientation mapping
+  m.width = img.width;
+  m.height = img.height;
+  m.channels = 3;
+  m.pixels = std::move(img.rgb);
+  m = media::detail::apply_orientation(std::move(m), orientation);
+  return Image{m.width, m.height, std::move(m.pixels)};
 }
 
 std::optional<Thumbnail> encode_jpeg(const Image& img) {
