@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "support/test_images.hpp"
 #include "support/test_support.hpp"
 #include "veritrace/media.hpp"
 
@@ -17,22 +18,6 @@ namespace {
 
 std::string cli() { return shell_quote(vt_test::cli_path().string()); }
 
-media::Image textured(int w, int h, uint32_t seed) {
-  media::Image img;
-  img.width = w;
-  img.height = h;
-  img.channels = 3;
-  img.pixels.resize(static_cast<size_t>(w) * h * 3);
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> grain(0.0, 7.0);
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x)
-      for (int c = 0; c < 3; ++c) {
-        const double v = 120 + 60 * std::sin(x * 0.03 + c) * std::cos(y * 0.02 + seed) + grain(rng);
-        img.row(y)[x * 3 + c] = static_cast<uint8_t>(std::clamp(v, 0.0, 255.0));
-      }
-  return img;
-}
 
 struct Cmd {
   int code;
@@ -55,7 +40,7 @@ Cmd run_json(const std::string& args) {
 TEST(CliWatermark, EmbedThenDetectRecoversThePayloadInEachFormat) {
   vt_test::TempDir tmp;
   const fs::path in = tmp.path() / "in.png";
-  vt_test::write_file(in, media::encode_png(textured(640, 480, 1)));
+  vt_test::write_file(in, media::encode_png(vt_test::photo_like(640, 480, 1)));
   for (const std::string ext : {"png", "jpg", "webp"}) {
     const fs::path out = tmp.path() / ("out." + ext);
     auto e = run_json("embed " + shell_quote(in.string()) + " -o " + shell_quote(out.string()) +
@@ -82,7 +67,7 @@ TEST(CliWatermark, EmbedThenDetectRecoversThePayloadInEachFormat) {
 
 TEST(CliWatermark, JpegMetadataIsCarriedOver) {
   vt_test::TempDir tmp;
-  auto jpg = media::encode_jpeg(textured(512, 384, 2), 92);
+  auto jpg = media::encode_jpeg(vt_test::photo_like(512, 384, 2), 92);
   // APP1 Exif with orientation 1 and a COM segment, after SOI.
   const uint8_t exif[] = {0xFF, 0xE1, 0x00, 0x22, 'E', 'x', 'i', 'f', 0, 0, 'M', 'M', 0, 42, 0, 0, 0, 8, 0, 1,
                           0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0};
@@ -104,13 +89,13 @@ TEST(CliWatermark, JpegMetadataIsCarriedOver) {
 TEST(CliWatermark, BadInputGetsDistinctExitCodesAndTheBatchGoesOn) {
   vt_test::TempDir tmp;
   const fs::path good = tmp.path() / "good.png";
-  vt_test::write_file(good, media::encode_png(textured(512, 384, 3)));
+  vt_test::write_file(good, media::encode_png(vt_test::photo_like(512, 384, 3)));
   const fs::path tiny = tmp.path() / "tiny.png";
-  vt_test::write_file(tiny, media::encode_png(textured(100, 80, 4)));
+  vt_test::write_file(tiny, media::encode_png(vt_test::photo_like(100, 80, 4)));
   const fs::path text = tmp.path() / "notes.txt";
   vt_test::write_file(text, std::vector<uint8_t>{'h', 'i', '\n'});
   const fs::path cut = tmp.path() / "cut.jpg";
-  auto jpg = media::encode_jpeg(textured(400, 300, 5), 90);
+  auto jpg = media::encode_jpeg(vt_test::photo_like(400, 300, 5), 90);
   jpg.resize(jpg.size() / 2);
   vt_test::write_file(cut, jpg);
 

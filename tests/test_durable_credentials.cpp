@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "support/test_images.hpp"
 #include "support/test_support.hpp"
 #include "veritrace/media.hpp"
 #include "veritrace/provenance.hpp"
@@ -22,24 +23,6 @@ namespace {
 std::string cli() { return shell_quote(vt_test::cli_path().string()); }
 
 // A photo-like test image: smooth shapes, edges and fine grain (the watermark needs some texture).
-media::Image test_image(int w, int h, uint32_t seed) {
-  media::Image img;
-  img.width = w;
-  img.height = h;
-  img.channels = 3;
-  img.pixels.resize(static_cast<size_t>(w) * h * 3);
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> grain(0.0, 6.0);
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) {
-      const double base = 110 + 50 * std::sin(x * 0.021 + seed) * std::cos(y * 0.017) + ((x / 97 + y / 61) % 2) * 30;
-      for (int c = 0; c < 3; ++c) {
-        const double v = base + c * 18 - 20 + grain(rng);
-        img.row(y)[x * 3 + c] = static_cast<uint8_t>(std::clamp(v, 0.0, 255.0));
-      }
-    }
-  return img;
-}
 
 struct Pki {
   fs::path chain, key, root;
@@ -81,7 +64,7 @@ class DurableCredentials : public ::testing::Test {
   void SetUp() override {
     pki_ = make_pki(tmp_.path() / "pki");
     in_ = tmp_.path() / "photo.jpg";
-    vt_test::write_file(in_, media::encode_jpeg(test_image(768, 512, 7), 92));
+    vt_test::write_file(in_, media::encode_jpeg(vt_test::photo_like(768, 512, 7), 92));
     db_ = tmp_.path() / "repo" / "manifests.db";
   }
   c2pa::SignOptions sign_options() const {
@@ -222,7 +205,7 @@ TEST_F(DurableCredentials, ExistingCredentialsBecomeTheParent) {
 
 TEST_F(DurableCredentials, PngKeepsItsFormatAndUnsupportedInputIsRefused) {
   const fs::path png = tmp_.path() / "photo.png";
-  vt_test::write_file(png, media::encode_png(test_image(640, 480, 3)));
+  vt_test::write_file(png, media::encode_png(vt_test::photo_like(640, 480, 3)));
   const fs::path out = tmp_.path() / "signed.png";
   provenance::sign_with_watermark(sign_options(), png.string(), out.string());
   EXPECT_EQ(media::decode_image_file(out.string()).source_format, "png");

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <random>
 
+#include "support/mat_image.hpp"
 #include "veritrace/core.hpp"
 #include "veritrace/watermark.hpp"
 #include "watermark/wm_code.hpp"
@@ -25,17 +26,8 @@ using veritrace::media::Image;
 namespace wm = veritrace::watermark;
 namespace detail = veritrace::watermark::detail;
 
-Image from_mat(const cv::Mat& m) {
-  Image img;
-  img.width = m.cols, img.height = m.rows, img.channels = m.channels();
-  const cv::Mat c = m.isContinuous() ? m : m.clone();
-  img.pixels.assign(c.data, c.data + c.total() * c.elemSize());
-  return img;
-}
-
-cv::Mat to_mat(const Image& img) {
-  return cv::Mat(img.height, img.width, CV_8UC(img.channels), const_cast<uint8_t*>(img.pixels.data())).clone();
-}
+using vt_test::from_mat;
+using vt_test::to_mat;
 
 // A picture-like RGB image: noise at three scales (texture), a gradient and a few flat shapes.
 cv::Mat natural(int w, int h, uint64_t seed) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "support/mat_image.hpp"
 #include "support/test_support.hpp"
 #include "veritrace/core.hpp"
 #include "veritrace/media.hpp"
@@ -23,17 +24,8 @@ using veritrace::media::Image;
 namespace media = veritrace::media;
 namespace wm = veritrace::watermark;
 
-Image from_mat(const cv::Mat& m) {
-  Image img;
-  img.width = m.cols, img.height = m.rows, img.channels = m.channels();
-  const cv::Mat c = m.isContinuous() ? m : m.clone();
-  img.pixels.assign(c.data, c.data + c.total() * c.elemSize());
-  return img;
-}
-
-cv::Mat to_mat(const Image& img) {
-  return cv::Mat(img.height, img.width, CV_8UC(img.channels), const_cast<uint8_t*>(img.pixels.data())).clone();
-}
+using vt_test::from_mat;
+using vt_test::to_mat;
 
 // Picture-like: smooth shading everywhere, fine texture in some regions only (as in photos: sky,
 // walls and out-of-focus areas next to foliage or gravel), and a few flat discs with sharp edges.
