@@ -59,41 +59,14 @@ int run_read(const ReadArgs& args) {
   recovery.use_repository = !args.no_repo;
   recovery.db_path = args.db;
 
-  int code = 0;
-  nlohmann::json all = nlohmann::json::array();
-  report::TextStyle style{static_cast<bool>(::isatty(STDOUT_FILENO)), args.verbose};
-  for (const auto& file : args.files) {
-    nlohmann::json r;
-    try {
-      c2pa::ReadResult result = args.sidecar.empty() ? provenance::read_with_recovery(reader, file, recovery)
-                                                     : reader.read_with_sidecar(file, args.sidecar);
-      r = std::move(result.report);
-      code = worst(code, exit_for_state(result.state));
-    } catch (const Error& e) {
-      std::cerr << "veritrace: " << e.what() << "\n";
-      r = report::error_report(file, error_kind_name(e.kind()), e.what());
-      code = worst(code, static_cast<int>(exit_code_for(e.kind())));
-    } catch (const std::bad_alloc&) {
-      std::cerr << "veritrace: " << file << ": out of memory\n";
-      r = report::error_report(file, "internal", "out of memory");
-      code = worst(code, static_cast<int>(ExitCode::Internal));
-    }
-    if (args.json) {
-      all.push_back(std::move(r));
-    } else if (!r.contains("error")) {  // errors already went to stderr
-      std::cout << report::c2pa_text(r, style) << std::flush;
-    }
-  }
-  if (args.json) {
-    const nlohmann::json& out = all.size() == 1 ? all[0] : all;
-    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-  }
-  std::cout.flush();
-  if (!std::cout) {
-    std::cerr << "veritrace: cannot write the report to standard output\n";
-    return worst(code, static_cast<int>(ExitCode::OutputFailed));
-  }
-  return code;
+  const report::TextStyle style{static_cast<bool>(::isatty(STDOUT_FILENO)), args.verbose};
+  BatchOutput output{args.json, "", [&](const nlohmann::json& r) { return report::c2pa_text(r, style); }};
+  return run_batch(args.files, output, [&](const std::string& file, int& code) {
+    c2pa::ReadResult result = args.sidecar.empty() ? provenance::read_with_recovery(reader, file, recovery)
+                                                   : reader.read_with_sidecar(file, args.sidecar);
+    code = exit_for_state(result.state);
+    return std::move(result.report);
+  });
 }
 
 }  // namespace

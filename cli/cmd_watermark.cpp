@@ -183,33 +183,11 @@ std::string detect_text(const nlohmann::json& r) {
 }
 
 int run_detect(const DetectArgs& args) {
-  int code = 0;
-  nlohmann::json all = nlohmann::json::array();
-  for (const auto& file : args.files) {
-    nlohmann::json r;
-    try {
-      r = detect_one(file, !args.no_known);
-    } catch (const Error& e) {
-      std::cerr << "veritrace: " << file << ": " << e.what() << "\n";
-      r = report::error_report(file, error_kind_name(e.kind()), e.what());
-      r["schema_version"] = kSchema;
-      code = worst(code, static_cast<int>(exit_code_for(e.kind())));
-    } catch (const std::bad_alloc&) {
-      std::cerr << "veritrace: " << file << ": out of memory\n";
-      r = report::error_report(file, "internal", "out of memory");
-      r["schema_version"] = kSchema;
-      code = worst(code, static_cast<int>(ExitCode::Internal));
-    }
-    if (args.json) all.push_back(std::move(r));
-    else if (!r.contains("error")) std::cout << detect_text(r) << std::flush;
-  }
-  if (args.json) std::cout << (all.size() == 1 ? all[0] : all).dump(2) << "\n";
-  std::cout.flush();
-  if (!std::cout) {
-    std::cerr << "veritrace: cannot write the report to standard output\n";
-    return worst(code, static_cast<int>(ExitCode::OutputFailed));
-  }
-  return code;
+  BatchOutput output{args.json, kSchema, detect_text};
+  return run_batch(args.files, output, [&](const std::string& file, int& code) {
+    code = static_cast<int>(ExitCode::Ok);  // finding no mark is an answer, not a failure
+    return detect_one(file, !args.no_known);
+  });
 }
 
 }  // namespace

@@ -2,6 +2,9 @@
 #pragma once
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 namespace veritrace::cli {
 
@@ -15,5 +18,16 @@ void add_c2pa_sign(CLI::App& c2pa, Action& run);
 
 // Exit code helpers shared by subcommands.
 int worst(int a, int b);
+
+// One report per file (cli/batch.cpp). `one` returns the file's report and sets its exit code;
+// a veritrace::Error becomes an error report with the error's exit code. JSON: one object for
+// one file, an array for several; text: `text(report)` per file (errors go to stderr).
+using FileReport = std::function<nlohmann::json(const std::string& file, int& exit_code)>;
+struct BatchOutput {
+  bool json = false;
+  std::string schema_version;  // set on error reports when not empty
+  std::function<std::string(const nlohmann::json&)> text;
+};
+int run_batch(const std::vector<std::string>& files, const BatchOutput& output, const FileReport& one);
 
 }  // namespace veritrace::cli
