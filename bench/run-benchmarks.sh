@@ -15,7 +15,8 @@
 #     --keep       keep the temp dir with the media (printed at the end)
 #     --out DIR    where JSON/CSV results go (default build-bench/bench-results)
 # Env: TMPDIR (media), C2PA_REF (reference kit, default /work/shared/tools/c2pa-ref),
-#      LARGE_BYTES (size of the large MP4, default 2100000000).
+#      LARGE_BYTES (size of the large MP4, default 2100000000), BENCH_BUILD (build dir, default
+#      build-bench; an already configured one keeps its build type).
 # Needs (scripts/deps-debian.txt): cmake, ninja, g++, libbenchmark-dev, ffmpeg, time; hyperfine
 # optional. node/npm optional: without them the reference columns are skipped (and, since the
 # reference signer makes the signed inputs, so are the signed-file timings).
@@ -26,7 +27,7 @@ root="$PWD"
 # shellcheck source=bench/bench-lib.sh
 . bench/bench-lib.sh
 
-large=1 runs=15 keep=0 out="$root/build-bench/bench-results"
+large=1 runs=15 keep=0 out="$root/${BENCH_BUILD:-build-bench}/bench-results"
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-large) large=0 ;;
@@ -73,10 +74,12 @@ fi
 pki="$ref_dir/pki"
 
 # --- build ----------------------------------------------------------------------------------
-say "build: Release into build-bench/"
-cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release >"$work/cmake.log" || { cat "$work/cmake.log"; exit 1; }
-cmake --build build-bench --target veritrace_cli bench_hash bench_read
-vt="$root/build-bench/veritrace"
+bb="${BENCH_BUILD:-build-bench}"
+say "build: into $bb/ (Release unless it is configured already)"
+[ -f "$bb/CMakeCache.txt" ] && [ "$bb" != build-bench ] && cfg=() || cfg=(-DCMAKE_BUILD_TYPE=Release)
+cmake -S . -B "$bb" -G Ninja "${cfg[@]}" >"$work/cmake.log" || { cat "$work/cmake.log"; exit 1; }
+cmake --build "$bb" --target veritrace_cli bench_hash bench_read
+vt="$root/$bb/veritrace"
 note "$("$vt" --version)"
 
 # --- inputs ---------------------------------------------------------------------------------
@@ -147,7 +150,7 @@ load_after_whole="$(loadavg)"
 # --- 2. hashing -----------------------------------------------------------------------------
 say "bench_hash on big.jpg, load $(loadavg)"
 hash_in="${big:-$work/big.jpg}"
-build-bench/bench/bench_hash "$hash_in" --benchmark_min_time=0.5 --benchmark_repetitions=5 \
+"$bb"/bench/bench_hash "$hash_in" --benchmark_min_time=0.5 --benchmark_repetitions=5 \
   --benchmark_report_aggregates_only=true --benchmark_out="$out/bench_hash.csv" --benchmark_out_format=csv >&2
 hash_bytes=$(stat -c %s "$hash_in")
 # CSV: name,iterations,real_time,cpu_time,time_unit,...; median rows. GB/s from CPU time (ns).
@@ -158,7 +161,7 @@ ours_cpu=$(hash_col Veritrace/Hasher_update_from/file 4); ours_real=$(hash_col V
 excl_cpu=$(hash_col Veritrace/hash_excluding/file 4)
 mmap_cpu=$(hash_col "Bare/mmap_8MiB_windows+EVP_SHA256/file" 4)
 # The library's pread path (read-ahead thread), as it runs when mapping is off.
-VERITRACE_NO_MMAP=1 build-bench/bench/bench_hash "$hash_in" --benchmark_min_time=0.5 --benchmark_repetitions=5 \
+VERITRACE_NO_MMAP=1 "$bb"/bench/bench_hash "$hash_in" --benchmark_min_time=0.5 --benchmark_repetitions=5 \
   --benchmark_report_aggregates_only=true --benchmark_filter='OpenSSL_EVP_SHA256/memory$|Veritrace/Hasher_update_from/file' \
   --benchmark_out="$out/bench_hash_pread.csv" --benchmark_out_format=csv >&2
 pread_cpu=$(awk -F, '$1=="\"Veritrace/Hasher_update_from/file/real_time_median\"" {print $4}' "$out/bench_hash_pread.csv")
@@ -170,7 +173,7 @@ read_in=()
 [ -n "$big" ] && read_in+=("$big")
 [ -n "$small" ] && read_in+=("$small")
 if [ ${#read_in[@]} -gt 0 ]; then
-  VERITRACE_BENCH_TRUST="$pki/root.pem" build-bench/bench/bench_read "${read_in[@]}" --benchmark_min_time=0.5 \
+  VERITRACE_BENCH_TRUST="$pki/root.pem" "$bb"/bench/bench_read "${read_in[@]}" --benchmark_min_time=0.5 \
     --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
     --benchmark_out="$out/bench_read.csv" --benchmark_out_format=csv >&2
   read_col() { awk -F, -v n="\"read_file/$1/real_time_median\"" -v c="$2" '$1==n {print $c}' "$out/bench_read.csv"; }

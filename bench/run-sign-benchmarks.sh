@@ -19,7 +19,9 @@
 #     --large-runs N  alternating rounds for the MP4 (default 3, after one warm-up read)
 #     --keep          keep the temp dir with the media (printed at the end)
 #     --out DIR       where results go (default build-bench/bench-results/sign)
-# Env: TMPDIR, C2PA_REF (default /work/shared/tools/c2pa-ref), LARGE_BYTES (default 2100000000).
+# Env: TMPDIR, C2PA_REF (default /work/shared/tools/c2pa-ref), LARGE_BYTES (default 2100000000),
+# LARGE_MP4 (an existing unsigned MP4 to use instead of making one), BENCH_BUILD (build dir,
+# default build-bench; an already configured one keeps its build type).
 # Needs: cmake, ninja, g++, ffmpeg, openssl, GNU time; node for the reference (else skipped);
 # strace optional (read-bytes and fsync figures).
 set -euo pipefail
@@ -28,7 +30,7 @@ root="$PWD"
 # shellcheck source=bench/bench-lib.sh
 . bench/bench-lib.sh
 
-large=1 runs=15 large_runs=3 keep=0 out="$root/build-bench/bench-results/sign"
+large=1 runs=15 large_runs=3 keep=0 out="$root/${BENCH_BUILD:-build-bench}/bench-results/sign"
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-large) large=0 ;;
@@ -69,10 +71,12 @@ else
   say "REFERENCE SKIPPED: read.mjs --version failed:"; sed 's/^/   /' "$work/ref-install.log" >&2
 fi
 
-say "build: Release into build-bench/"
-cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release >"$work/cmake.log" || { cat "$work/cmake.log"; exit 1; }
-cmake --build build-bench --target veritrace_cli
-vt="$root/build-bench/veritrace"
+bb="${BENCH_BUILD:-build-bench}"
+say "build: into $bb/ (Release unless it is configured already)"
+[ -f "$bb/CMakeCache.txt" ] && [ "$bb" != build-bench ] && cfg=() || cfg=(-DCMAKE_BUILD_TYPE=Release)
+cmake -S . -B "$bb" -G Ninja "${cfg[@]}" >"$work/cmake.log" || { cat "$work/cmake.log"; exit 1; }
+cmake --build "$bb" --target veritrace_cli
+vt="$root/$bb/veritrace"
 note "$("$vt" --version)"
 have_no_thumb=0
 "$vt" c2pa sign --help 2>&1 | grep -q -- '--no-thumbnail' && have_no_thumb=1
@@ -221,8 +225,8 @@ if [ "$large" = 1 ]; then
   [ -x /usr/bin/time ] || { echo "run-sign-benchmarks.sh: GNU time missing (/usr/bin/time)" >&2; exit 1; }
   say "large MP4 (target $large_bytes bytes), load $(loadavg)"
   mp4="$work/large.mp4"
-  make_large_mp4 "$mp4" "$large_bytes"
-  mp4_bytes=$(stat -c %s "$mp4")
+  if [ -n "${LARGE_MP4:-}" ]; then ln -s "$(realpath "$LARGE_MP4")" "$mp4"; else make_large_mp4 "$mp4" "$large_bytes"; fi
+  mp4_bytes=$(stat -L -c %s "$mp4")
   note "large.mp4: $mp4_bytes bytes (unsigned)"
   cat "$mp4" >/dev/null  # warm: every command below finds the input in the page cache
   lg_openssl=(openssl dgst -sha256 "$mp4")
