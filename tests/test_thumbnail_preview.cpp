@@ -303,6 +303,16 @@ TEST(ThumbnailPreview, SignerUsesTheEmbeddedPreview) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("\"claim_thumbnail\": \"pixels\""), std::string::npos) << r.out;
   EXPECT_EQ(sign("plain.jpg", " --thumbnail --no-thumbnail").exit_code, 2);
+
+  // A parent always gets an ingredient thumbnail, even a large one without a preview.
+  r = sign("cam.jpg", " --no-thumbnail");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::filesystem::rename(dir.path() / "out.jpg", dir.path() / "small.jpg");
+  r = vt_test::run(q(cli) + " c2pa sign " + q(dir.path() / "small.jpg") + " -o " + q(dir.path() / "child.jpg") + keys +
+                   " --parent " + q(dir.path() / "plain.jpg"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  read = vt_test::run(q(cli) + " c2pa read --json " + q(dir.path() / "child.jpg") + " --trust " + q(dir.path() / "keys/root.pem"));
+  EXPECT_NE(read.out.find("c2pa.thumbnail.ingredient"), std::string::npos) << read.out.substr(0, 3000);
 }
 
 }  // namespace

@@ -209,7 +209,11 @@ struct Signer::Impl {
       p.validation_results = reader.read(src).report.value("validation_results", nlohmann::json::object());
     }
     if (options.claim_thumbnail && !has_claim_thumbnail(p.store)) {
-      p.thumbnail = thumbnail::make_thumbnail(src, det.format, thumbnail_options(), &p.thumbnail_outcome);
+      // A parent always gets an ingredient thumbnail (from its preview or its pixels): the fast
+      // policy's size limits are for the claim thumbnail of plain signing.
+      thumbnail::ThumbnailOptions t = thumbnail_options();
+      t.fast = false;
+      p.thumbnail = thumbnail::make_thumbnail(src, det.format, t, &p.thumbnail_outcome);
     }
     return p;
   }
