@@ -264,7 +264,8 @@ TEST(KnownDwtDct, RgbaAndHalfScaleAreRead) {
         for (int d = 0; d < 4; ++d) sum += marked.row(2 * y + d / 2)[(2 * x + d % 2) * 3 + c];
         half.row(y)[x * 3 + c] = static_cast<uint8_t>((sum + 2) / 4);
       }
-  const auto& k = mark_named(watermark::detect_known_marks(half), "sdxl");
+  const auto marks = watermark::detect_known_marks(half);  // k refers into it
+  const auto& k = mark_named(marks, "sdxl");
   EXPECT_TRUE(k.detected);
   EXPECT_TRUE(k.variant == "bgr-float-x0.5" || k.variant == "bgr-u8-x0.5") << k.variant;
 }
