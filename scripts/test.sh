@@ -10,7 +10,7 @@
 #   bash scripts/test.sh --asan --fuzz   # the stages named (any of --release --asan --fuzz)
 #   bash scripts/test.sh --fuzz-seconds 60
 # Environment: VERITRACE_STAGES="release asan fuzz" (same as the flags), FUZZ_SECONDS (default 30),
-# CTEST_JOBS (default 2), CTEST_ARGS (extra ctest arguments, e.g. "-R cbor"), FAIL_FAST=1 (stop at
+# FUZZ_JOBS (fuzz targets run at once, default 2), CTEST_JOBS (default 2), CTEST_ARGS (extra ctest arguments, e.g. "-R cbor"), FAIL_FAST=1 (stop at
 # the first failing stage; by default every selected stage runs and the exit status is 1 if any failed).
 # Each stage prints its wall time and the CPU time its processes used (comparable across loads).
 # Reproducers of fuzz failures are kept in fuzz/findings/<name>/ (ignored by git).
@@ -86,6 +86,39 @@ asan() {
   ctest --preset asan-ubsan -j "$jobs" "${ctest_extra[@]}"
 }
 
+# One fuzz target on a temporary copy of its seed corpus; returns non-zero on a finding.
+fuzz_one() {
+  local name="$1" short bin work findings log rc
+  short=${name#fuzz_}
+  bin="build-fuzz/fuzz/$name"
+  [ -x "$bin" ] || { echo "test.sh: $bin was not built" >&2; return 1; }
+  work=$(mktemp -d "${TMPDIR:-/tmp}/vt-fuzz-$short.XXXXXX")
+  if [ -d "fuzz/corpus/$short" ]; then
+    cp -r "fuzz/corpus/$short/." "$work/"
+  else
+    echo "test.sh: warning: no seed corpus fuzz/corpus/$short/ for $name" >&2
+  fi
+  findings="$root/fuzz/findings/$short"
+  mkdir -p "$findings"
+  log="$root/build-fuzz/$name.log"
+  set +e
+  "$bin" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+    -print_final_stats=1 -artifact_prefix="$findings/" "$work" >"$log" 2>&1
+  rc=$?
+  set -e
+  rm -rf "$work"
+  if [ $rc = 0 ]; then
+    { echo "--- $name: ${fuzz_seconds} s on a copy of fuzz/corpus/$short/"
+      grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ +DONE)' "$log" | sed 's/^/    /' || true; } >&2
+    return 0
+  fi
+  { echo "!!! $name FAILED (exit $rc); last lines of $log:"
+    tail -n 60 "$log"
+    grep -E 'Test unit written to|artifact_prefix' "$log" | sed "s|^|!!! reproducer: |" || true
+    echo "!!! reproduce with: $bin <reproducer file>"; } >&2
+  return 1
+}
+
 fuzz() {
   bash scripts/setup.sh --deps
   export CC=clang CXX=clang++
@@ -101,37 +134,23 @@ fuzz() {
   [ -n "$symbolizer" ] && export ASAN_SYMBOLIZER_PATH="$symbolizer"
   export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
   export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
-  local failed=() src name short bin work findings log rc
+  # Targets run FUZZ_JOBS at a time (default 2: one per core of the CI machine), each for the
+  # full FUZZ_SECONDS; each prints its report when it finishes.
+  local fuzz_jobs="${FUZZ_JOBS:-2}" failed=() src name pids=() names=()
   for src in "${srcs[@]}"; do
     name=$(basename "$src" .cpp)
-    short=${name#fuzz_}
-    bin="build-fuzz/fuzz/$name"
-    [ -x "$bin" ] || { echo "test.sh: $bin was not built" >&2; failed+=("$name (not built)"); continue; }
-    work=$(mktemp -d "${TMPDIR:-/tmp}/vt-fuzz-$short.XXXXXX")
-    if [ -d "fuzz/corpus/$short" ]; then
-      cp -r "fuzz/corpus/$short/." "$work/"
-    else
-      echo "test.sh: warning: no seed corpus fuzz/corpus/$short/ for $name" >&2
+    fuzz_one "$name" &
+    pids+=($!)
+    names+=("$name")
+    if [ ${#pids[@]} -ge "$fuzz_jobs" ]; then
+      wait "${pids[0]}" || failed+=("${names[0]}")
+      pids=("${pids[@]:1}")
+      names=("${names[@]:1}")
     fi
-    findings="$root/fuzz/findings/$short"
-    mkdir -p "$findings"
-    log="$root/build-fuzz/$name.log"
-    echo "--- $name: ${fuzz_seconds} s on a copy of fuzz/corpus/$short/ ($(ls "$work" | wc -l) seeds)" >&2
-    set +e
-    "$bin" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-      -print_final_stats=1 -artifact_prefix="$findings/" "$work" >"$log" 2>&1
-    rc=$?
-    set -e
-    rm -rf "$work"
-    if [ $rc = 0 ]; then
-      grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ +DONE)' "$log" | sed 's/^/    /' >&2 || true
-    else
-      echo "!!! $name FAILED (exit $rc); last lines of $log:" >&2
-      tail -n 60 "$log" >&2
-      grep -E 'Test unit written to|artifact_prefix' "$log" | sed "s|^|!!! reproducer: |" >&2 || true
-      echo "!!! reproduce with: $bin <reproducer file>" >&2
-      failed+=("$name")
-    fi
+  done
+  local i
+  for i in "${!pids[@]}"; do
+    wait "${pids[$i]}" || failed+=("${names[$i]}")
   done
   if [ ${#failed[@]} -gt 0 ]; then
     echo "test.sh: fuzz failures: ${failed[*]} (reproducers in fuzz/findings/)" >&2
