@@ -426,3 +426,24 @@ TEST(RepoDurability, KilledWriterLosesNothingThatWasCommitted) {
   for (const auto& e : all) EXPECT_EQ(e.soft_bindings.size(), 1u) << "half-written entry " << e.sha256;
   std::cout << "[ info ] " << committed.size() << " committed adds across " << kRounds << " killed writers, all intact\n";
 }
+
+// A fuzz-found file: SQLite reports SQLITE_NOMEM while listing it. That is a clean
+// Error(Malformed), not a std::bad_alloc escaping (which ended the process).
+TEST(RepoHostile, OutOfMemoryOnADamagedFileIsMalformed) {
+  const fs::path seed = fs::path(VT_SOURCE_DIR) / "fuzz/corpus/repo/regression-nomem.db";
+  ASSERT_TRUE(fs::exists(seed)) << seed;
+  vt_test::TempDir tmp;
+  const fs::path db = tmp.path() / "hostile.db";
+  fs::copy_file(seed, db);
+  for (auto mode : {veritrace::repo::OpenMode::ReadOnly, veritrace::repo::OpenMode::ReadWrite}) {
+    try {
+      auto repo = veritrace::repo::Repository::open(db.string(), mode);
+      for (const auto& e : repo.list()) repo.find_by_manifest_label(e.active_manifest);
+      repo.check();
+    } catch (const veritrace::Error& e) {
+      EXPECT_TRUE(e.kind() == veritrace::ErrorKind::Malformed || e.kind() == veritrace::ErrorKind::Unsupported ||
+                  e.kind() == veritrace::ErrorKind::Output)
+          << e.what();
+    }
+  }
+}

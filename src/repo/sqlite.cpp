@@ -6,10 +6,11 @@ namespace veritrace::repo::sql {
 
 void fail(sqlite3* db, int rc, ErrorKind fallback, const std::string& path, std::string_view doing) {
   const int primary = rc & 0xff;
-  if (primary == SQLITE_NOMEM) throw std::bad_alloc();
   std::string detail = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   std::string where = path + ": " + std::string(doing) + ": ";
   switch (primary) {
+    case SQLITE_NOMEM:  // a damaged or hostile file can ask SQLite for absurd allocations
+      throw Error(ErrorKind::Malformed, where + "SQLite ran out of memory; the database may be damaged (" + detail + ")");
     case SQLITE_NOTADB:
       throw Error(ErrorKind::Malformed, path + ": not a SQLite database (" + detail + ")");
     case SQLITE_CORRUPT:
