@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "watermark/wm_quality.hpp"
 #include "veritrace/core.hpp"
 #include "veritrace/media.hpp"
 #include "veritrace/watermark.hpp"
@@ -147,40 +148,8 @@ std::vector<std::pair<std::string, Attack>> attacks() {
   return list;
 }
 
-double psnr(const Image& a, const Image& b) {
-  double se = 0;
-  for (size_t i = 0; i < a.pixels.size(); ++i) {
-    const double d = static_cast<double>(a.pixels[i]) - b.pixels[i];
-    se += d * d;
-  }
-  const double mse = se / static_cast<double>(a.pixels.size());
-  return mse > 0 ? 10 * std::log10(255.0 * 255.0 / mse) : 99.0;
-}
-
-// SSIM (Wang et al. 2004: 11x11 Gaussian window, sigma 1.5), averaged over the channels.
-double ssim(const Image& a, const Image& b) {
-  std::vector<cv::Mat> xs, ys;
-  cv::split(to_mat(a), xs);
-  cv::split(to_mat(b), ys);
-  const double c1 = 6.5025, c2 = 58.5225;
-  auto blur = [](const cv::Mat& m) {
-    cv::Mat o;
-    cv::GaussianBlur(m, o, cv::Size(11, 11), 1.5);
-    return o;
-  };
-  double total = 0;
-  for (size_t c = 0; c < xs.size(); ++c) {
-    cv::Mat x, y;
-    xs[c].convertTo(x, CV_32F);
-    ys[c].convertTo(y, CV_32F);
-    cv::Mat mx = blur(x), my = blur(y);
-    cv::Mat sxx = blur(x.mul(x)) - mx.mul(mx), syy = blur(y.mul(y)) - my.mul(my), sxy = blur(x.mul(y)) - mx.mul(my);
-    cv::Mat num = (2 * mx.mul(my) + c1).mul(2 * sxy + c2), den = (mx.mul(mx) + my.mul(my) + c1).mul(sxx + syy + c2), map;
-    cv::divide(num, den, map);
-    total += cv::mean(map)[0];
-  }
-  return total / static_cast<double>(xs.size());
-}
+using veritrace::watermark::detail::psnr;
+using veritrace::watermark::detail::ssim;
 
 std::vector<fs::path> list_images(const fs::path& dir) {
   std::vector<fs::path> files;
