@@ -9,7 +9,7 @@
 #include "commands.hpp"
 #include "core/atomic_file.hpp"
 #include "formats/formats.hpp"
-#include "provenance/metadata_transplant.hpp"
+#include "veritrace/provenance.hpp"
 #include "veritrace/media.hpp"
 #include "veritrace/report.hpp"
 #include "veritrace/watermark.hpp"
@@ -81,32 +81,19 @@ int run_embed(const EmbedArgs& args) {
       throw Error(ErrorKind::Usage, args.out + ": the output is the input; use --in-place to replace it");
     auto src = open_file_source(args.in);
     const media::ImageFormat in_format = media::sniff_image_format(*src);
-    if (in_format == media::ImageFormat::Unknown)
-      throw Error(ErrorKind::Unsupported, args.in + ": not a JPEG, PNG or WebP image");
-    if (src->size() > (512ull << 20)) throw Error(ErrorKind::Unsupported, args.in + ": image file over 512 MB");
-    const std::vector<uint8_t> original = src->read_vector(0, src->size());
-    media::DecodeOptions decode;
-    decode.apply_exif_orientation = false;  // EXIF (and its orientation) is carried over below
-    auto mem = make_span_source(original, args.in);
-    const media::Image image = media::decode_image(*mem, decode);
-    watermark::EmbedOptions options;
-    options.strength = args.strength;
-    const media::Image marked = watermark::embed(image, payload, options);
-
+    const std::vector<uint8_t> original = media::read_encoded_image(*src);
     const media::ImageFormat out_format = output_format(args.out, in_format);
-    std::vector<uint8_t> encoded = media::encode_image(marked, out_format, args.quality);
-    if (out_format == in_format && in_format == media::ImageFormat::Jpeg)
-      encoded = provenance::detail::transplant_jpeg_metadata(original, std::move(encoded));
-    else if (out_format == in_format && in_format == media::ImageFormat::Png)
-      encoded = provenance::detail::transplant_png_metadata(original, std::move(encoded));
+    const provenance::MarkedImage marked =
+        provenance::watermark_encoded_image(original, out_format, payload, args.strength, args.quality);
+    const std::vector<uint8_t>& encoded = marked.bytes;
     write_file_atomically(args.out, encoded, args.in_place);
 
-    const bool had_credentials = !formats::find_c2pa(*mem, formats::detect(*mem).format).store.empty();
+    const bool had_credentials = !formats::find_c2pa(*src, formats::detect(*src).format).store.empty();
     if (had_credentials)
       std::cerr << "veritrace: note: " << args.in
                 << " had Content Credentials; they are not carried over (the pixels changed). "
                    "Use `veritrace c2pa sign --watermark` to sign the marked image.\n";
-    const std::string hex = fmt::format("{:016x}", payload);
+    const std::string hex = provenance::soft_binding_value(payload);
     if (args.json) {
       nlohmann::json r = {{"schema_version", kSchema}, {"path", args.in},      {"output", args.out},
                           {"format", format_name(out_format)}, {"payload", hex}, {"width", marked.width},
@@ -144,7 +131,7 @@ nlohmann::json detect_one(const std::string& path, bool known) {
                       {"width", image.width},      {"height", image.height}, {"found", d.found},
                       {"payload", nullptr},        {"p_value", d.p_value}};
   if (d.found && d.payload) {
-    r["payload"] = fmt::format("{:016x}", *d.payload);
+    r["payload"] = provenance::soft_binding_value(*d.payload);
     r["geometry"] = {{"scale", d.scale}, {"rotation_degrees", d.rotation_degrees}};
     r["bit_confidence"] = d.bit_confidence;
   }

@@ -20,6 +20,7 @@
 namespace veritrace::media {
 
 inline constexpr uint64_t kDefaultMaxPixels = 100'000'000;  // 100 MP
+inline constexpr uint64_t kMaxEncodedBytes = 512ull << 20;  // image files are decoded from memory
 
 // channels: 1 (gray), 3 (R,G,B) or 4 (R,G,B,A). pixels.size() == width * height * channels.
 struct Image {
@@ -46,6 +47,9 @@ struct DecodeOptions {
 };
 
 Image decode_image(const ByteSource& src, const DecodeOptions& options = {});
+// The whole encoded file, once it is known to be a JPEG, PNG or WebP of at most kMaxEncodedBytes
+// (else Error Unsupported); for callers that need the original bytes as well as the pixels.
+std::vector<uint8_t> read_encoded_image(const ByteSource& src);
 Image decode_image_file(const std::string& path, const DecodeOptions& options = {});
 
 // A 3-channel RGB copy (gray replicated, alpha dropped); a 3-channel image is returned as is.

@@ -10,10 +10,13 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "veritrace/c2pa.hpp"
 #include "veritrace/c2pa_sign.hpp"
+#include "veritrace/media.hpp"
 #include "veritrace/repo.hpp"
 
 namespace veritrace::provenance {
@@ -21,6 +24,19 @@ namespace veritrace::provenance {
 // The soft-binding value we record for a watermark id: 16 lowercase hex digits.
 std::string soft_binding_value(uint64_t watermark_id);
 std::optional<uint64_t> parse_soft_binding_value(const std::string& value);
+
+// An encoded image (JPEG, PNG or WebP bytes) with a Veritrace watermark carrying `payload`,
+// re-encoded as `out_format` (JPEG 4:2:0 / WebP at `quality`, PNG lossless). The stored pixel order
+// is marked (EXIF orientation is not applied) and, when the format stays JPEG or PNG, EXIF, XMP,
+// ICC and text metadata are carried over (never an old C2PA manifest). Errors as media's and
+// watermark::embed's.
+struct MarkedImage {
+  std::vector<uint8_t> bytes;
+  int width = 0;
+  int height = 0;
+};
+MarkedImage watermark_encoded_image(std::span<const uint8_t> encoded, media::ImageFormat out_format, uint64_t payload,
+                                    double strength = 1.0, int quality = 95);
 
 struct WatermarkSignOptions {
   double strength = 1.0;  // watermark::EmbedOptions::strength

@@ -119,13 +119,27 @@ ImageFormat sniff_image_format(const ByteSource& src) {
   return sniff(std::span<const uint8_t>(head, n));
 }
 
-Image decode_image(const ByteSource& src, const DecodeOptions& options) {
+namespace {
+
+ImageFormat checked_format(const ByteSource& src) {
   const ImageFormat format = sniff_image_format(src);
   if (format == ImageFormat::Unknown)
     throw Error(ErrorKind::Unsupported, "not a JPEG, PNG or WebP image (detected by content)");
-  if (src.size() > detail::kMaxEncodedBytes)
+  if (src.size() > kMaxEncodedBytes)
     throw Error(ErrorKind::Unsupported,
-                fmt::format("image file is {} bytes, over the limit of {} bytes", src.size(), detail::kMaxEncodedBytes));
+                fmt::format("image file is {} bytes, over the limit of {} bytes", src.size(), kMaxEncodedBytes));
+  return format;
+}
+
+}  // namespace
+
+std::vector<uint8_t> read_encoded_image(const ByteSource& src) {
+  checked_format(src);
+  return src.read_vector(0, src.size());
+}
+
+Image decode_image(const ByteSource& src, const DecodeOptions& options) {
+  const ImageFormat format = checked_format(src);
   std::vector<uint8_t> owned;
   std::span<const uint8_t> bytes;
   if (const uint8_t* p = src.contiguous_data()) {

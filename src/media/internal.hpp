@@ -7,9 +7,6 @@
 
 namespace veritrace::media::detail {
 
-// Files larger than this are not decoded (they are read into memory first).
-inline constexpr uint64_t kMaxEncodedBytes = 512ull << 20;
-
 Image decode_jpeg(std::span<const uint8_t> bytes, const DecodeOptions& options);
 Image decode_png(std::span<const uint8_t> bytes, const DecodeOptions& options);
 Image decode_webp(std::span<const uint8_t> bytes, const DecodeOptions& options);

@@ -30,6 +30,23 @@ std::optional<uint64_t> parse_soft_binding_value(const std::string& value) {
   return v;
 }
 
+MarkedImage watermark_encoded_image(std::span<const uint8_t> encoded, media::ImageFormat out_format, uint64_t payload,
+                                    double strength, int quality) {
+  auto src = make_span_source(encoded);
+  const media::ImageFormat in_format = media::sniff_image_format(*src);
+  media::DecodeOptions decode;
+  decode.apply_exif_orientation = false;  // the EXIF orientation travels with the metadata
+  watermark::EmbedOptions embed;
+  embed.strength = strength;
+  const media::Image marked = watermark::embed(media::decode_image(*src, decode), payload, embed);
+  MarkedImage out{media::encode_image(marked, out_format, quality), marked.width, marked.height};
+  if (out_format == in_format && in_format == media::ImageFormat::Jpeg)
+    out.bytes = detail::transplant_jpeg_metadata(encoded, std::move(out.bytes));
+  else if (out_format == in_format && in_format == media::ImageFormat::Png)
+    out.bytes = detail::transplant_png_metadata(encoded, std::move(out.bytes));
+  return out;
+}
+
 namespace {
 
 uint64_t random_id() {
@@ -46,20 +63,6 @@ nlohmann::json soft_binding_assertion(const std::string& value) {
             {"blocks", nlohmann::json::array({{{"scope", nlohmann::json::object()}, {"value", value}}})}}}};
 }
 
-// The input's pixels, marked and re-encoded in the input's format with its metadata.
-std::vector<uint8_t> marked_copy(const std::vector<uint8_t>& original, media::ImageFormat format, uint64_t id,
-                                 const WatermarkSignOptions& options) {
-  auto src = make_span_source(original);
-  media::DecodeOptions decode;
-  decode.apply_exif_orientation = false;  // the EXIF orientation travels with the metadata
-  const media::Image image = media::decode_image(*src, decode);
-  watermark::EmbedOptions embed;
-  embed.strength = options.strength;
-  const media::Image marked = watermark::embed(image, id, embed);
-  if (format == media::ImageFormat::Jpeg)
-    return detail::transplant_jpeg_metadata(original, media::encode_jpeg(marked, options.jpeg_quality));
-  return detail::transplant_png_metadata(original, media::encode_png(marked));
-}
 
 }  // namespace
 
@@ -71,7 +74,7 @@ WatermarkSignResult sign_with_watermark(c2pa::SignOptions options, const std::st
   const media::ImageFormat format = media::sniff_image_format(*input);
   if (format != media::ImageFormat::Jpeg && format != media::ImageFormat::Png)
     throw Error(ErrorKind::Unsupported, in + ": --watermark needs a JPEG or PNG image");
-  const std::vector<uint8_t> original = input->read_vector(0, input->size());
+  const std::vector<uint8_t> original = media::read_encoded_image(*input);
 
   // The re-encoded copy has no manifest, so the signer cannot see the input's own credentials:
   // hand them over as the parent here, or refuse, as the options say.
@@ -93,7 +96,8 @@ WatermarkSignResult sign_with_watermark(c2pa::SignOptions options, const std::st
   if (!options.title) options.title = std::filesystem::path(in).filename().string();
 
   c2pa::Signer signer(std::move(options));  // key problems surface before the pixel work
-  const std::vector<uint8_t> marked = marked_copy(original, format, result.watermark_id, watermark);
+  const std::vector<uint8_t> marked =
+      watermark_encoded_image(original, format, result.watermark_id, watermark.strength, watermark.jpeg_quality).bytes;
   const std::vector<uint8_t> signed_bytes =
       signer.sign_bytes(marked, std::filesystem::path(in).filename().string(), false, &result.sign);
   write_file_atomically(out, signed_bytes, in_place);
