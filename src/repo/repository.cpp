@@ -1,4 +1,5 @@
 // The manifest repository: opening (with schema migration), storing and looking up entries.
+#include <thread>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -23,6 +24,21 @@ namespace {
 // Long enough to ride out another process's write (each is one short transaction), short enough
 // that a stuck lock is reported rather than hanging a command.
 constexpr int kBusyTimeoutMs = 15000;
+
+// Runs `step` (one whole transaction, or the open-time identity/WAL/migration sequence) again when
+// SQLite reports BUSY without having waited, until kBusyTimeoutMs have passed.
+template <typename Step>
+auto retry_when_busy(Step&& step) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+  for (int attempt = 0;; ++attempt) {
+    try {
+      return step();
+    } catch (const sql::Busy&) {
+      if (std::chrono::steady_clock::now() >= deadline) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5 + 5 * std::min(attempt, 20)));
+    }
+  }
+}
 
 std::string sha256_hex(std::span<const uint8_t> bytes) { return hex_encode(hash_bytes(HashAlg::Sha256, bytes)); }
 
@@ -105,7 +121,7 @@ void Repository::Impl::open(OpenMode mode) {
   // SQLite opens a write-protected file read-only without saying so; say it now, not at add().
   if (!read_only && sqlite3_db_readonly(db, "main") == 1)
     throw Error(ErrorKind::Output, path + ": the database cannot be written (read-only file or folder)");
-  check_identity_and_migrate();
+  retry_when_busy([&] { check_identity_and_migrate(); });
 }
 
 void Repository::Impl::check_identity_and_migrate() {
@@ -127,7 +143,12 @@ void Repository::Impl::check_identity_and_migrate() {
       throw Error(ErrorKind::Malformed, path + ": a manifest repository with an invalid schema version " + std::to_string(user_version));
     return static_cast<int>(user_version);
   };
-  version = identify();
+  {
+    // One read transaction: the three reads see one state of the file. Without it, another
+    // process creating the schema between them looks like "tables but no application id".
+    sql::Transaction snapshot(db, sql::Transaction::Kind::Read, path);
+    version = identify();
+  }
   if (read_only) {
     if (version != kSchemaVersion)
       throw Error(ErrorKind::Unsupported, path + ": schema version " + std::to_string(version) + " needs migrating to " +
@@ -220,8 +241,8 @@ AddResult Repository::add(const NewEntry& entry) {
   sqlite3* db = impl_->db;
   const std::string& path = impl_->path;
   const std::string sha = sha256_hex(entry.store);
-  sql::Transaction tx(db, sql::Transaction::Kind::Write, path);
-  {
+  return retry_when_busy([&]() -> AddResult {
+    sql::Transaction tx(db, sql::Transaction::Kind::Write, path);
     sql::Statement insert(db,
                           "INSERT INTO manifests (sha256, size, active_manifest, source_path, note, added_at_ms, store) "
                           "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sha256) DO NOTHING",
@@ -245,7 +266,7 @@ AddResult Repository::add(const NewEntry& entry) {
     if (stored.size() != 1) throw Error(ErrorKind::Internal, path + ": entry " + sha + " not found right after being added");
     tx.commit();
     return {std::move(stored.front()), inserted};
-  }
+  });
 }
 
 std::vector<Entry> Repository::find_by_soft_binding(const std::string& alg, const std::string& value) const {

@@ -21,7 +21,7 @@ void fail(sqlite3* db, int rc, ErrorKind fallback, const std::string& path, std:
       throw Error(ErrorKind::Output, where + "the disk is full (" + detail + ")");
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-      throw Error(fallback, where + "the database stayed locked by another process (" + detail + ")");
+      throw Busy(fallback, where + "the database stayed locked by another process (" + detail + ")");
     case SQLITE_CANTOPEN:
     case SQLITE_IOERR:
     case SQLITE_PERM:

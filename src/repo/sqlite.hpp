@@ -18,6 +18,14 @@ namespace veritrace::repo::sql {
 // Not-a-database and corruption are Malformed; SQLITE_NOMEM is std::bad_alloc.
 [[noreturn]] void fail(sqlite3* db, int rc, ErrorKind fallback, const std::string& path, std::string_view doing);
 
+// SQLITE_BUSY / SQLITE_LOCKED that the busy timeout did not absorb. SQLite returns BUSY at once,
+// without calling the busy handler, where waiting could deadlock (e.g. while another process
+// switches the file to WAL or creates it); the caller may retry the whole transaction.
+class Busy : public Error {
+ public:
+  using Error::Error;
+};
+
 class Statement {
  public:
   // A prepare failure on our own SQL means the file's schema is not what it claims: Malformed.
