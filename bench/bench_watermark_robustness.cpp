@@ -27,6 +27,9 @@
 #include "veritrace/media.hpp"
 #include "veritrace/watermark.hpp"
 #include "watermark/wm_detect_internal.hpp"
+#include "watermark/wm_common.hpp"
+#include "watermark/wm_pattern.hpp"
+#include "watermark/wm_sync.hpp"
 
 namespace fs = std::filesystem;
 using veritrace::media::Image;
@@ -175,6 +178,30 @@ double cpu_ms() {
   return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6;
 }
 
+// At the embedding geometry (attacks that keep it): the coded bits' soft values against the true
+// code word, as an SNR (mean / standard deviation of soft * sign) and raw bit error rate: the
+// channel the code sees, before the sync search and the Viterbi decoder.
+std::pair<double, double> oracle_channel(const Image& attacked, uint64_t payload, int cell) {
+  namespace d = wm::detail;
+  const auto work = d::make_work_image(d::luma(attacked));
+  const auto folded = d::fold(work.residual, d::Lattice{cell * d::kCells / work.downscale, 0.0, 0.0});
+  const auto coded = d::encode_message({payload, cell});
+  double best_snr = -1e9, best_ber = 1;
+  for (int dy = -2; dy <= 2; ++dy)
+    for (int dx = -2; dx <= 2; ++dx) {
+      const auto soft = d::read_soft_bits(folded, {0, (dx + d::kFoldBins) % d::kFoldBins, (dy + d::kFoldBins) % d::kFoldBins, 0});
+      double sum = 0, sum2 = 0;
+      int errors = 0;
+      for (size_t i = 0; i < soft.size(); ++i) {
+        const double v = coded[i] ? soft[i] : -soft[i];
+        sum += v, sum2 += v * v, errors += v <= 0;
+      }
+      const double n = static_cast<double>(soft.size()), mean = sum / n, sd = std::sqrt(std::max(1e-12, sum2 / n - mean * mean));
+      if (mean / sd > best_snr) best_snr = mean / sd, best_ber = errors / n;
+    }
+  return {best_snr, best_ber};
+}
+
 int run_marked(const std::vector<fs::path>& files, int side, uint64_t seed) {
   std::mt19937_64 rng(seed);
   const int w = side == 512 ? 512 : 1920, h = side == 512 ? 512 : 1080;
@@ -188,6 +215,7 @@ int run_marked(const std::vector<fs::path>& files, int side, uint64_t seed) {
   };
   std::map<std::string, Stat> stats;
   std::vector<double> psnrs, ssims, embed_ms;
+  std::map<std::string, std::vector<double>> oracle_snr;
   for (const auto& file : files) {
     const Image original = to_image(cover(to_mat(media::to_rgb(media::decode_image_file(file.string()))), w, h));
     const uint64_t payload = rng();
@@ -212,9 +240,16 @@ int run_marked(const std::vector<fs::path>& files, int side, uint64_t seed) {
         ok += trace.best_info_bits.size() == 102 && trace.best_info_bits[static_cast<size_t>(i)] == ((payload >> (63 - i)) & 1);
       s.bits += ok / 64.0;
       if (!(d.found && *d.payload == payload)) failures += " " + name;
-      if (g_verbose)
-        std::printf("  %-22s found %d attempts %d period %.2f angle %.2f sync z %.2f agreement %.3f\n", name.c_str(), d.found, trace.attempts,
+      if (g_verbose) {
+        std::printf("  %-22s found %d attempts %d period %.2f angle %.2f sync z %.2f agreement %.3f", name.c_str(), d.found, trace.attempts,
                     trace.lattice_period, trace.lattice_angle, trace.best_sync_z, trace.best_agreement);
+        if (attacked.width == marked.width && attacked.height == marked.height) {
+          const auto [snr, ber] = oracle_channel(attacked, payload, wm::detail::cell_size_for(w, h));
+          std::printf(" oracle snr %.2f ber %.3f", snr, ber);
+          oracle_snr[name].push_back(snr);
+        }
+        std::printf("\n");
+      }
     }
     std::printf("%-45s PSNR %.2f SSIM %.4f%s%s\n", file.filename().string().c_str(), psnrs.back(), ssims.back(),
                 failures.empty() ? "" : "  missed:", failures.c_str());
@@ -227,6 +262,10 @@ int run_marked(const std::vector<fs::path>& files, int side, uint64_t seed) {
   for (const auto& [name, attack] : list) {
     const auto& s = stats[name];
     std::printf("| %s | %.4f | %d/%d (%.1f%%) | %d | %.1f |\n", name.c_str(), s.bits / s.n, s.exact, s.n, 100.0 * s.exact / s.n, s.wrong, s.ms / s.n);
+  }
+  for (auto& [name, v] : oracle_snr) {
+    std::sort(v.begin(), v.end());
+    std::printf("oracle channel SNR %-14s min %.2f  10%% %.2f  median %.2f\n", name.c_str(), v.front(), v[v.size() / 10], median(v));
   }
   return 0;
 }

@@ -1,6 +1,7 @@
 // Internal: the channel code of the Veritrace watermark. 64-bit payload + 6-bit cell size -> CRC-32
-// -> key-derived whitening -> convolutional code K=7 rate 1/3 (generators 133,171,165 octal, the
-// LTE/DVB family) with a zero tail -> 324 coded bits. Decoding is soft-decision Viterbi.
+// -> key-derived whitening -> polar code N = 1024 with 256 bits punctured -> 768 code bits, one per
+// message cell. Decoding is successive cancellation with a list of kListSize words; the first word
+// whose CRC matches is the result.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -9,9 +10,10 @@
 
 namespace veritrace::watermark::detail {
 
-inline constexpr int kInfoBits = 64 + 6 + 32;        // payload, cell size, CRC-32
-inline constexpr int kConstraint = 7;
-inline constexpr int kCodedBits = (kInfoBits + kConstraint - 1) * 3;  // 324
+inline constexpr int kInfoBits = 64 + 6 + 32;  // payload, cell size, CRC-32
+inline constexpr int kPolarLog2 = 10;           // mother code length 1024
+inline constexpr int kCodedBits = 768;          // code bits sent (one per message cell)
+inline constexpr int kListSize = 16;            // list decoder width = CRC checks per decode
 
 // Deterministic generator for the key-derived patterns (SplitMix64: tiny, well known, portable).
 class SplitMix64 {
@@ -33,17 +35,19 @@ struct Message {
   int cell_size = 0;  // 0..63
 };
 
-// Info bits (payload, cell size, CRC) whitened, then convolutionally encoded: kCodedBits values 0/1.
+// Info bits (payload, cell size, CRC) whitened, then polar encoded: kCodedBits values 0/1.
 std::vector<uint8_t> encode_message(const Message& message);
 
-std::vector<uint8_t> conv_encode(const std::vector<uint8_t>& info_bits);  // appends the zero tail
-// Soft Viterbi: soft[i] > 0 means coded bit i is likely 1. Returns the info bits (tail removed).
-std::vector<uint8_t> viterbi_decode(const std::vector<double>& soft, int info_bits);
+// The polar code itself (kInfoBits in, kCodedBits out).
+std::vector<uint8_t> code_encode(const std::vector<uint8_t>& info_bits);
+// soft[i] > 0 means coded bit i is likely 1. Candidate info words, most likely first.
+std::vector<std::vector<uint8_t>> code_decode_list(const std::vector<double>& soft, int list_size = kListSize);
 
 struct DecodeResult {
   std::optional<Message> message;   // set only when the CRC matches
   std::vector<uint8_t> info_bits;   // de-whitened decoded bits (payload first), even on failure
   double agreement = 0.0;           // sum(soft * re-encoded sign) / sum|soft|, in [-1, 1]
+  int crc_checks = 0;               // words tested against the CRC (at most kListSize)
 };
 DecodeResult decode_message(const std::vector<double>& soft);
 

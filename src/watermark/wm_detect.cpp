@@ -48,7 +48,7 @@ DetectTrace detect_with_trace(const media::Image& image) {
       Detection& d = trace.detection;
       d.found = true;
       d.payload = decoded.message->payload;
-      d.p_value = kMaxAttempts * std::ldexp(1.0, -32);
+      d.p_value = kMaxCrcChecks * std::ldexp(1.0, -32);
       d.scale = lattice.period() * work.downscale / (decoded.message->cell_size * kCells);
       // The fold turned clockwise by q quarter turns matches the tile, so the image was turned
       // by q quarter turns counter-clockwise plus the lattice angle (y axis points down).

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "veritrace/watermark.hpp"
+#include "watermark/wm_code.hpp"
 
 namespace veritrace::watermark::detail {
 
@@ -12,9 +13,10 @@ inline constexpr int kTurnedLattices = 3;  // the best known-period lattices at 
 inline constexpr double kPolishDegrees = 0.15;  // their angle is polished by +-this (sync peak)
 inline constexpr int kMaxLattices = 6;     // lattice hypotheses from the autocorrelation
 inline constexpr int kHitsPerLattice = 3;  // sync positions tried per lattice
-// Every decode attempt passes a wrong word with probability 2^-32 (the CRC); the p-value is the
-// Bonferroni bound over every attempt the detector may make.
+// Every decode attempt tests up to kListSize words, and a wrong word passes the CRC with
+// probability 2^-32; the p-value is the Bonferroni bound over every word the detector may test.
 inline constexpr int kMaxAttempts = (kPriorLattices + kTurnedLattices + kMaxLattices) * kHitsPerLattice;
+inline constexpr int kMaxCrcChecks = kMaxAttempts * kListSize;
 
 struct DetectTrace {
   Detection detection;

@@ -6,17 +6,15 @@
 
 namespace veritrace::watermark::detail {
 
-inline constexpr double kTargetRms = 1.8;     // max luma delta RMS at strength 1 (PSNR >= ~42.8 dB)
-inline constexpr double kFlatFloor = 0.3;     // shape^2 = floor + slope * local variance
-inline constexpr double kTextureSlope = 0.02;
-inline constexpr double kMaxGain = 1.25;      // caps the local SSIM loss on smooth images
-inline constexpr double kMaxAmplitude = 8.0;  // shape cap (strongly textured areas)
-inline constexpr double kHostCancel = 0.5;    // share of the picture's own cell values cancelled
-inline constexpr double kMaxCellValue = 3.0;  // cell values after cancellation stay within +-3
+inline constexpr double kTargetRms = 1.8;         // max luma delta RMS at strength 1 (PSNR >= ~42.8 dB)
+inline constexpr double kSsimLossBudget = 0.015;  // predicted mean SSIM loss at strength 1 (SSIM ~0.985)
+inline constexpr double kFlatFloor = 6.0;         // shape^2 = floor + slope * local variance
+inline constexpr double kTextureSlope = 0.005;
+inline constexpr double kMaxAmplitude = 8.0;      // shape cap (strongly textured areas)
 
 struct Mask {
   cv::Mat amplitude;  // CV_32F, half resolution ((w+1)/2 x (h+1)/2): the pattern's amplitude
-  cv::Mat luma_half;  // CV_32F, the picture's luma at the same resolution
+  double predicted_ssim = 1.0;  // at strength 1
 };
 Mask embed_amplitude(const media::Image& image, double strength);
 

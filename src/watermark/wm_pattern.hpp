@@ -12,7 +12,7 @@ namespace veritrace::watermark::detail {
 
 inline constexpr int kCells = 32;
 inline constexpr int kCellCount = kCells * kCells;
-inline constexpr int kCopies = 2;  // cells per coded bit
+inline constexpr int kCopies = 1;  // cells per coded bit
 inline constexpr int kMessageCells = kCodedBits * kCopies;
 inline constexpr int kSyncCells = kCellCount - kMessageCells;
 

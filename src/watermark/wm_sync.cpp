@@ -18,6 +18,39 @@ constexpr double kMaxLagFraction = 0.45;  // lags up to this fraction of the sho
 constexpr double kMaxWhitenedPower = 12.0;
 constexpr double kMaxSearchAngle = 10.0;  // degrees, for known periods
 constexpr double kFineSigma = 0.6, kCoarseSigma = 3.0;  // the residual's band-pass (work pixels)
+constexpr int kWhitenRadius = 3;        // spectrum smoothed over (2r+1)^2 frequency bins
+constexpr double kWhitenExponent = 0.4;  // spectrum divided by its smoothed power^this
+
+// Partial spectral whitening: the picture's own residual is far from white (texture has dominant
+// frequencies and orientations), and the tiling hides under it. Dividing every frequency by a
+// power of the picture's smoothed power spectrum there (a local mean over a few bins: wider than
+// the tiling's lines are apart, so the lines stay) weights each frequency by how little the
+// picture interferes there. Exponent 0.4 rather than full whitening (0.5, or 1 for a matched
+// detector): bands that compression emptied are not blown up. Measured on the robustness benchmark:
+// at 512x512 WebP 75 went from 12 to 22 of 27 photos, JPEG 50 from 16 to 23.
+void whiten(cv::Mat& residual) {
+  const int w = residual.cols, h = residual.rows;
+  const int fw = cv::getOptimalDFTSize(w), fh = cv::getOptimalDFTSize(h);
+  cv::Mat padded = cv::Mat::zeros(fh, fw, CV_32F);
+  residual.copyTo(padded(cv::Rect(0, 0, w, h)));
+  cv::Mat spectrum;
+  cv::dft(padded, spectrum, cv::DFT_COMPLEX_OUTPUT);
+  cv::Mat planes[2];
+  cv::split(spectrum, planes);
+  cv::Mat power = planes[0].mul(planes[0]) + planes[1].mul(planes[1]);
+  constexpr int r = kWhitenRadius;
+  cv::Mat wrapped;  // the spectrum is periodic: smooth across its edges
+  cv::copyMakeBorder(power, wrapped, r, r, r, r, cv::BORDER_WRAP);
+  cv::blur(wrapped, wrapped, cv::Size(2 * r + 1, 2 * r + 1));
+  cv::Mat scale = wrapped(cv::Rect(r, r, fw, fh)) + (1e-3 * cv::mean(power)[0] + 1e-12);
+  cv::pow(scale, kWhitenExponent, scale);
+  cv::divide(planes[0], scale, planes[0]);
+  cv::divide(planes[1], scale, planes[1]);
+  cv::merge(planes, 2, spectrum);
+  cv::Mat out;
+  cv::idft(spectrum, out, cv::DFT_REAL_OUTPUT | cv::DFT_SCALE);
+  residual = out(cv::Rect(0, 0, w, h)).clone();
+}
 
 // Autocorrelation lags -maxlag..maxlag in both axes, of the spectrally whitened residual: each
 // power value is divided by its neighbourhood's mean, so the tiling's line spectrum (a lattice of
@@ -269,6 +302,7 @@ WorkImage make_work_image(const cv::Mat& luma, int original_width, int original_
   cv::Mat(black == 0).convertTo(weight, CV_32F, 1.0 / 255.0);
   for (int i = 0; i < 2; ++i) cv::blur(weight, weight, cv::Size(17, 17), cv::Point(-1, -1), cv::BORDER_CONSTANT);
   cv::multiply(residual, weight, residual);
+  whiten(residual);
   work.residual = residual;
   return work;
 }
