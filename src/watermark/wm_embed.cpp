@@ -1,6 +1,7 @@
 // embed(): the tile for the payload, scaled per pixel by a perceptual mask, added to luma (the same
 // delta in R, G and B, so colour is kept; alpha untouched).
 #include <algorithm>
+#include <utility>
 #include <cmath>
 #include <opencv2/imgproc.hpp>
 #include <vector>
@@ -15,6 +16,16 @@ namespace veritrace::watermark {
 
 namespace detail {
 
+// Unit-RMS tile of the given cell values.
+std::vector<float> unit_tile(const std::vector<float>& cells, int side) {
+  auto tile = render_tile(cells, side);
+  double energy = 0;
+  for (float v : tile) energy += static_cast<double>(v) * v;
+  const auto norm = static_cast<float>(1.0 / std::sqrt(energy / static_cast<double>(tile.size())));
+  for (float& v : tile) v *= norm;
+  return tile;
+}
+
 namespace {
 
 // Local variance of every channel at half resolution over square windows of `side` pixels.
@@ -26,38 +37,58 @@ cv::Mat local_variance(const cv::Mat& half, int side) {
   return cv::max(variance, 0.0);
 }
 
-// SSIM predicted for the pattern at this gain: adding a pattern of local variance p to a channel
-// of local variance v leaves the means alone and turns SSIM's contrast-structure term into
-// (2v + C2) / (2v + p + C2). p is the mask's amplitude squared plus the rounding noise (1/12).
-// Sampled every 8 pixels, over every colour channel (SSIM is their mean).
+// SSIM predicted for the mark at a given gain, at about kSamples points of the image. SSIM (per
+// colour channel, Gaussian window sigma 1.5, 11x11) of x against x + d, d the same change in every
+// channel, is l * cs with cs = (2 v + C2) / (2 v + p + C2) and l = (2 mu^2 + C1) / (2 mu^2 + C1 + q),
+// where v and mu are the picture's local variance and mean, and p and q the local variance and
+// squared local mean of d (taking d as uncorrelated with the picture). d is the rounded pattern:
+// rounding a smooth pattern of one or two grey levels makes a staircase whose local variance is far
+// from the pattern's own (more at about one level, less below half a level), so p and q are
+// computed from the rounded values in each window, for every gain tried.
 class SsimModel {
  public:
-  SsimModel(const cv::Mat& half, const cv::Mat& shape) {
-    const cv::Mat variance = local_variance(half, 3);  // 6x6 pixels, about SSIM's Gaussian window
-    const int ch = std::min(half.channels(), 3);
-    for (int r = 1; r < half.rows; r += 4) {
-      const float* a = shape.ptr<float>(r);
-      const float* v = variance.ptr<float>(r);
-      for (int x = 1; x < half.cols; x += 4)
-        for (int c = 0; c < ch; ++c) {
-          pattern_.push_back(a[x] * a[x]);
-          denominator_.push_back(2.0f * v[x * half.channels() + c] + 58.5225f);  // C2 = (0.03 * 255)^2
+  SsimModel(const media::Image& image, const cv::Mat& shape, const std::vector<float>& tile, int side) : tile_(tile), side_(side) {
+    float total = 0;
+    for (int k = -kRadius; k <= kRadius; ++k) total += weights_[k + kRadius] = std::exp(-0.5f * static_cast<float>(k * k) / (1.5f * 1.5f));
+    for (float& w : weights_) w /= total;
+    const int ch = image.channels, colours = std::min(ch, 3);
+    const int stride = std::max(4, static_cast<int>(std::lround(std::sqrt(static_cast<double>(image.width) * image.height / kSamples))));
+    const uint8_t* px = image.pixels.data();
+    for (int y = kRadius; y < image.height - kRadius; y += stride)
+      for (int x = kRadius; x < image.width - kRadius; x += stride) {
+        Sample sample{shape.at<float>(y / 2, x / 2), (y - kRadius) % side, (x - kRadius) % side, {}, {}};
+        for (int c = 0; c < colours; ++c) {
+          const auto [mean, variance] = window_moments([&](int j, int i) {
+            return static_cast<float>(px[(static_cast<size_t>(y + j) * static_cast<size_t>(image.width) + static_cast<size_t>(x + i)) * static_cast<size_t>(ch) + static_cast<size_t>(c)]);
+          });
+          sample.structure[c] = 2.0f * variance + 58.5225f;   // 2 v + C2, C2 = (0.03 * 255)^2
+          sample.luminance[c] = 2.0f * mean * mean + 6.5025f;  // 2 mu^2 + C1, C1 = (0.01 * 255)^2
         }
-    }
+        for (int c = colours; c < 3; ++c) sample.structure[c] = sample.luminance[c] = 0;  // unused
+        samples_.push_back(sample);
+      }
+    colours_ = colours;
   }
+
   double ssim(double gain) const {
-    double loss = 0;
-    for (size_t i = 0; i < pattern_.size(); ++i) {
-      const double p = gain * gain * pattern_[i] + 1.0 / 12;
-      loss += p / (denominator_[i] + p);
+    double total = 0;
+    for (const Sample& s : samples_) {
+      const float amplitude = static_cast<float>(gain) * s.amplitude;
+      const auto [mean, variance] = window_moments([&](int j, int i) {
+        const float v = amplitude * tile_[static_cast<size_t>((s.tile_y + j + kRadius) % side_) * static_cast<size_t>(side_) + static_cast<size_t>((s.tile_x + i + kRadius) % side_)];
+        return static_cast<float>(static_cast<int>(v + 256.5f) - 256);  // rounded as embed rounds
+      });
+      const double p = variance, q = static_cast<double>(mean) * mean;
+      for (int c = 0; c < colours_; ++c) total += (s.structure[c] / (s.structure[c] + p)) * (s.luminance[c] / (s.luminance[c] + q));
     }
-    return 1.0 - loss / static_cast<double>(std::max<size_t>(pattern_.size(), 1));
+    return total / static_cast<double>(std::max<size_t>(samples_.size() * static_cast<size_t>(colours_), 1));
   }
+
   // The largest gain up to `limit` whose predicted SSIM loss stays within `budget`.
   double gain_for(double budget, double limit) const {
     if (1.0 - ssim(limit) <= budget) return limit;
     double lo = 0, hi = limit;
-    for (int it = 0; it < 14; ++it) {
+    for (int it = 0; it < 10; ++it) {
       const double mid = 0.5 * (lo + hi);
       (1.0 - ssim(mid) > budget ? hi : lo) = mid;
     }
@@ -65,12 +96,41 @@ class SsimModel {
   }
 
  private:
-  std::vector<float> pattern_, denominator_;
+  static constexpr int kRadius = 5;
+  static constexpr double kSamples = 3000;
+  struct Sample {
+    float amplitude;      // the mask's amplitude at gain 1
+    int tile_y, tile_x;   // the window's top-left corner in the tile
+    float structure[3];   // 2 v + C2 per colour channel
+    float luminance[3];   // 2 mu^2 + C1 per colour channel
+  };
+  // Gaussian-weighted mean and variance over the window, value(j, i) for j, i in [-r, r].
+  template <typename Value>
+  std::pair<float, float> window_moments(Value value) const {
+    float m = 0, m2 = 0;
+    for (int j = -kRadius; j <= kRadius; ++j) {
+      float rm = 0, rm2 = 0;
+      for (int i = -kRadius; i <= kRadius; ++i) {
+        const float v = value(j, i);
+        rm += weights_[i + kRadius] * v;
+        rm2 += weights_[i + kRadius] * v * v;
+      }
+      m += weights_[j + kRadius] * rm;
+      m2 += weights_[j + kRadius] * rm2;
+    }
+    return {m, std::max(0.0f, m2 - m * m)};
+  }
+
+  const std::vector<float>& tile_;
+  int side_;
+  int colours_ = 1;
+  float weights_[2 * kRadius + 1] = {};
+  std::vector<Sample> samples_;
 };
 
 }  // namespace
 
-Mask embed_amplitude(const media::Image& image, double strength) {
+Mask embed_amplitude(const media::Image& image, double strength, const std::vector<float>& tile, int side) {
   // Local variance per channel at half resolution (area means, then 5x5 windows = 10x10 pixels):
   // the mask varies slowly, and this halves embed time. The same delta goes into R, G and B, so the
   // channel with the least texture decides (a saturated colour has one nearly flat channel).
@@ -89,6 +149,14 @@ Mask embed_amplitude(const media::Image& image, double strength) {
   cv::Mat shape;
   cv::sqrt(variance * kTextureSlope + kFlatFloor, shape);
   cv::min(shape, kMaxAmplitude, shape);
+  // Near black or white a channel cannot move both ways: the change would be clipped into a
+  // brightness shift (visible in shadows, and SSIM's luminance term punishes it in a dark channel).
+  // The amplitude follows the headroom of the tightest colour channel there.
+  std::vector<cv::Mat> channels;
+  cv::split(half, channels);
+  cv::Mat headroom = cv::min(channels[0], 255.0f - channels[0]);
+  for (int c = 1; c < std::min(ch, 3); ++c) headroom = cv::min(headroom, cv::min(channels[static_cast<size_t>(c)], 255.0f - channels[static_cast<size_t>(c)]));
+  cv::min(shape, headroom * kHeadroomSlope + kHeadroomFloor, shape);
   // One gain for the image: the RMS of the change at most kTargetRms (PSNR), and the predicted
   // SSIM loss at most kSsimLossBudget.
   double sum = 0;
@@ -98,22 +166,12 @@ Mask embed_amplitude(const media::Image& image, double strength) {
     for (int x = 0; x < hw; x += 2, ++n) sum += static_cast<double>(a[x]) * a[x];
   }
   const double rms = std::sqrt(sum / static_cast<double>(std::max<size_t>(n, 1)));
-  const SsimModel model(half, shape);
+  const SsimModel model(image, shape, tile, side);
   const double gain = model.gain_for(kSsimLossBudget, kTargetRms / rms);
   Mask mask;
   mask.predicted_ssim = model.ssim(gain);
   mask.amplitude = shape * static_cast<float>(strength * gain);
   return mask;
-}
-
-// Unit-RMS tile of the given cell values.
-std::vector<float> unit_tile(const std::vector<float>& cells, int side) {
-  auto tile = render_tile(cells, side);
-  double energy = 0;
-  for (float v : tile) energy += static_cast<double>(v) * v;
-  const auto norm = static_cast<float>(1.0 / std::sqrt(energy / static_cast<double>(tile.size())));
-  for (float& v : tile) v *= norm;
-  return tile;
 }
 
 }  // namespace detail
@@ -124,10 +182,9 @@ media::Image embed(const media::Image& image, uint64_t payload, const EmbedOptio
   detail::check_image(image);
   const int cell = detail::cell_size_for(image.width, image.height);
   const int side = cell * detail::kCells;
-  const detail::Mask mask = detail::embed_amplitude(image, options.strength);
-  const auto cells = detail::message_cells({payload, cell});
   // Unit RMS, so the amplitude map alone sets the strength (and the PSNR).
-  const auto tile = detail::unit_tile(cells, side);
+  const auto tile = detail::unit_tile(detail::message_cells({payload, cell}), side);
+  const detail::Mask mask = detail::embed_amplitude(image, options.strength, tile, side);
 
   media::Image out = image;
   const int ch = image.channels;
