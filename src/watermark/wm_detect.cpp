@@ -1,4 +1,5 @@
 // detect(): lattice hypotheses from the autocorrelation, fold, sync, soft Viterbi, CRC.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -12,28 +13,11 @@ namespace veritrace::watermark {
 
 namespace detail {
 
-DetectTrace detect_with_trace(const media::Image& image) {
-  check_image(image);
-  DetectTrace trace;
-  const WorkImage work = make_work_image(luma(image));
-  // First the geometry of an image that was not scaled or rotated (most shared copies: re-encoded,
-  // recoloured, cropped): the cell size embed chose for this size or, after a crop, a larger
-  // one. Then the lattices the autocorrelation finds.
-  // Rotated copies of such images: the same periods at the angle the autocorrelation supports best.
-  std::vector<Lattice> lattices, rotated;
-  std::vector<double> periods;
-  const int own_cell = cell_size_for(image.width, image.height);
-  for (int c = own_cell; c < own_cell + kPriorLattices; ++c) {
-    periods.push_back(c * kCells / work.downscale);
-    lattices.push_back({periods.back(), 0.0, 0.0});
-  }
-  const auto found = find_lattices(work.residual, kMaxLattices, periods, &rotated, kTurnedLattices);
-  for (const auto& r : rotated) lattices.push_back(polish_angle(work.residual, r, kPolishDegrees));
-  if (!found.empty()) {
-    trace.lattice_period = found.front().period() * work.downscale;
-    trace.lattice_angle = std::atan2(found.front().b, found.front().a) * 180.0 / M_PI;
-  }
-  lattices.insert(lattices.end(), found.begin(), found.end());
+namespace {
+
+// Folds the residual with each lattice and decodes at its best sync positions; true (and the
+// detection filled in) at the first word whose CRC matches.
+bool try_lattices(const WorkImage& work, const std::vector<Lattice>& lattices, DetectTrace& trace) {
   for (const auto& lattice : lattices) {
     const cv::Mat folded = fold(work.residual, lattice);
     for (const auto& hit : find_sync(folded, kHitsPerLattice)) {
@@ -58,9 +42,39 @@ DetectTrace detect_with_trace(const media::Image& image) {
       d.bit_confidence = std::max(0.0, decoded.agreement);
       trace.best_agreement = decoded.agreement;
       trace.best_info_bits = decoded.info_bits;
-      return trace;
+      return true;
     }
   }
+  return false;
+}
+
+}  // namespace
+
+DetectTrace detect_with_trace(const media::Image& image) {
+  check_image(image);
+  DetectTrace trace;
+  const WorkImage work = make_work_image(luma(image));
+  // First the geometry of an image that was not scaled or rotated (most shared copies: re-encoded,
+  // recoloured, cropped): the cell size embed chose for this size or, after a crop, a larger one.
+  // These need no search, so they are tried before the autocorrelation is computed. Then rotated
+  // copies (the same periods at the angle the autocorrelation supports best), then the lattices
+  // the autocorrelation finds at any scale.
+  std::vector<Lattice> prior, rotated;
+  std::vector<double> periods;
+  const int own_cell = cell_size_for(image.width, image.height);
+  for (int c = own_cell; c < own_cell + kPriorLattices; ++c) {
+    periods.push_back(c * kCells / work.downscale);
+    prior.push_back({periods.back(), 0.0, 0.0});
+  }
+  if (try_lattices(work, prior, trace)) return trace;
+  const auto found = find_lattices(work.residual, kMaxLattices, periods, &rotated, kTurnedLattices);
+  if (!found.empty()) {
+    trace.lattice_period = found.front().period() * work.downscale;
+    trace.lattice_angle = std::atan2(found.front().b, found.front().a) * 180.0 / M_PI;
+  }
+  for (auto& r : rotated) r = polish_angle(work.residual, r, kPolishDegrees);
+  if (try_lattices(work, rotated, trace)) return trace;
+  try_lattices(work, found, trace);
   return trace;
 }
 

@@ -28,7 +28,7 @@ std::vector<float> unit_tile(const std::vector<float>& cells, int side) {
 
 namespace {
 
-// Local variance of every channel at half resolution over square windows of `side` pixels.
+// Local variance of every channel of the reduced image over square windows of `side` pixels.
 cv::Mat local_variance(const cv::Mat& half, int side) {
   cv::Mat mean, mean_sq;
   cv::boxFilter(half, mean, CV_32F, cv::Size(side, side), cv::Point(-1, -1), true, cv::BORDER_REFLECT);
@@ -47,7 +47,12 @@ cv::Mat local_variance(const cv::Mat& half, int side) {
 // computed from the rounded values in each window, for every gain tried.
 class SsimModel {
  public:
-  SsimModel(const media::Image& image, const cv::Mat& shape, const std::vector<float>& tile, int side) : tile_(tile), side_(side) {
+  SsimModel(const media::Image& image, const cv::Mat& shape, const std::vector<float>& tile, int side) : side_(side) {
+    // The tile with its first 2r rows and columns repeated after it: any window lies inside.
+    const int wide = side + 2 * kRadius;
+    tile_.resize(static_cast<size_t>(wide) * static_cast<size_t>(wide));
+    for (int y = 0; y < wide; ++y)
+      for (int x = 0; x < wide; ++x) tile_[static_cast<size_t>(y) * static_cast<size_t>(wide) + static_cast<size_t>(x)] = tile[static_cast<size_t>(y % side) * static_cast<size_t>(side) + static_cast<size_t>(x % side)];
     float total = 0;
     for (int k = -kRadius; k <= kRadius; ++k) total += weights_[k + kRadius] = std::exp(-0.5f * static_cast<float>(k * k) / (1.5f * 1.5f));
     for (float& w : weights_) w /= total;
@@ -56,7 +61,7 @@ class SsimModel {
     const uint8_t* px = image.pixels.data();
     for (int y = kRadius; y < image.height - kRadius; y += stride)
       for (int x = kRadius; x < image.width - kRadius; x += stride) {
-        Sample sample{shape.at<float>(y / 2, x / 2), (y - kRadius) % side, (x - kRadius) % side, {}, {}};
+        Sample sample{shape.at<float>(y / kMaskScale, x / kMaskScale), (y - kRadius) % side, (x - kRadius) % side, {}, {}};
         for (int c = 0; c < colours; ++c) {
           const auto [mean, variance] = window_moments([&](int j, int i) {
             return static_cast<float>(px[(static_cast<size_t>(y + j) * static_cast<size_t>(image.width) + static_cast<size_t>(x + i)) * static_cast<size_t>(ch) + static_cast<size_t>(c)]);
@@ -74,8 +79,9 @@ class SsimModel {
     double total = 0;
     for (const Sample& s : samples_) {
       const float amplitude = static_cast<float>(gain) * s.amplitude;
+      const float* window = tile_.data() + static_cast<size_t>(s.tile_y + kRadius) * static_cast<size_t>(side_ + 2 * kRadius) + static_cast<size_t>(s.tile_x + kRadius);
       const auto [mean, variance] = window_moments([&](int j, int i) {
-        const float v = amplitude * tile_[static_cast<size_t>((s.tile_y + j + kRadius) % side_) * static_cast<size_t>(side_) + static_cast<size_t>((s.tile_x + i + kRadius) % side_)];
+        const float v = amplitude * window[j * (side_ + 2 * kRadius) + i];
         return static_cast<float>(static_cast<int>(v + 256.5f) - 256);  // rounded as embed rounds
       });
       const double p = variance, q = static_cast<double>(mean) * mean;
@@ -121,7 +127,7 @@ class SsimModel {
     return {m, std::max(0.0f, m2 - m * m)};
   }
 
-  const std::vector<float>& tile_;
+  std::vector<float> tile_;  // (side + 2r)^2, wrapped
   int side_;
   int colours_ = 1;
   float weights_[2 * kRadius + 1] = {};
@@ -131,16 +137,16 @@ class SsimModel {
 }  // namespace
 
 Mask embed_amplitude(const media::Image& image, double strength, const std::vector<float>& tile, int side) {
-  // Local variance per channel at half resolution (area means, then 5x5 windows = 10x10 pixels):
+  // Local variance per channel at 1/4 resolution (area means, then 3x3 windows = 12x12 pixels):
   // the mask varies slowly, and this halves embed time. The same delta goes into R, G and B, so the
   // channel with the least texture decides (a saturated colour has one nearly flat channel).
-  const int hw = (image.width + 1) / 2, hh = (image.height + 1) / 2, ch = image.channels;
+  const int hw = (image.width + kMaskScale - 1) / kMaskScale, hh = (image.height + kMaskScale - 1) / kMaskScale, ch = image.channels;
   const cv::Mat src(image.height, image.width, CV_8UC(ch), const_cast<uint8_t*>(image.pixels.data()));
   cv::Mat half8, half;
   cv::resize(src, half8, cv::Size(hw, hh), 0, 0, cv::INTER_AREA);
   half8.convertTo(half, CV_32F);
   std::vector<cv::Mat> variances;
-  cv::split(local_variance(half, 5), variances);
+  cv::split(local_variance(half, kMaskWindow), variances);
   cv::Mat variance = variances[0];
   for (int c = 1; c < std::min(ch, 3); ++c) cv::min(variance, variances[static_cast<size_t>(c)], variance);
   // The shape: a^2 = floor + slope * v. Detection gains most where the picture is smooth (its own
@@ -161,9 +167,9 @@ Mask embed_amplitude(const media::Image& image, double strength, const std::vect
   // SSIM loss at most kSsimLossBudget.
   double sum = 0;
   size_t n = 0;
-  for (int r = 0; r < hh; r += 2) {
+  for (int r = 0; r < hh; ++r) {
     const float* a = shape.ptr<float>(r);
-    for (int x = 0; x < hw; x += 2, ++n) sum += static_cast<double>(a[x]) * a[x];
+    for (int x = 0; x < hw; ++x, ++n) sum += static_cast<double>(a[x]) * a[x];
   }
   const double rms = std::sqrt(sum / static_cast<double>(std::max<size_t>(n, 1)));
   const SsimModel model(image, shape, tile, side);
@@ -187,33 +193,21 @@ media::Image embed(const media::Image& image, uint64_t payload, const EmbedOptio
   const detail::Mask mask = detail::embed_amplitude(image, options.strength, tile, side);
 
   media::Image out = image;
-  const int ch = image.channels;
-  // The rounded change of each pixel as two saturating 8-bit planes (up, down), replicated to R, G
-  // and B (0 for alpha): OpenCV's saturating add and subtract are vectorised.
-  cv::Mat up(image.height, image.width, CV_8U), down(image.height, image.width, CV_8U);
+  const int ch = image.channels, colours = std::min(ch, 3);
+  // The rounded change of every pixel, added with saturation to R, G and B alike (alpha untouched).
+  std::vector<int> change(static_cast<size_t>(image.width));
   for (int r = 0; r < image.height; ++r) {
-    const float* amp = mask.amplitude.ptr<float>(r / 2);
+    const float* amp = mask.amplitude.ptr<float>(r / detail::kMaskScale);
     const float* tile_row = tile.data() + static_cast<size_t>(r % side) * static_cast<size_t>(side);
-    uint8_t* u = up.ptr<uint8_t>(r);
-    uint8_t* d = down.ptr<uint8_t>(r);
     for (int x = 0, tx = 0; x < image.width; ++x) {
       // Truncation of a positive number is floor: + 256.5 rounds to nearest.
-      const int change = std::clamp(static_cast<int>(amp[x / 2] * tile_row[tx] + 256.5f) - 256, -255, 255);
-      u[x] = static_cast<uint8_t>(std::max(change, 0));
-      d[x] = static_cast<uint8_t>(std::max(-change, 0));
+      change[static_cast<size_t>(x)] = static_cast<int>(amp[x / detail::kMaskScale] * tile_row[tx] + 256.5f) - 256;
       if (++tx == side) tx = 0;
     }
+    uint8_t* px = out.pixels.data() + static_cast<size_t>(r) * static_cast<size_t>(image.width) * static_cast<size_t>(ch);
+    for (int x = 0; x < image.width; ++x, px += ch)
+      for (int c = 0; c < colours; ++c) px[c] = static_cast<uint8_t>(std::clamp(px[c] + change[static_cast<size_t>(x)], 0, 255));
   }
-  if (ch > 1) {
-    const cv::Mat zero = cv::Mat::zeros(image.height, image.width, CV_8U);
-    std::vector<cv::Mat> ups(static_cast<size_t>(ch), up), downs(static_cast<size_t>(ch), down);
-    if (ch == 4) ups[3] = zero, downs[3] = zero;
-    cv::merge(ups, up);
-    cv::merge(downs, down);
-  }
-  cv::Mat pixels(image.height, image.width, CV_8UC(ch), out.pixels.data());
-  cv::add(pixels, up, pixels);
-  cv::subtract(pixels, down, pixels);
   return out;
 }
 

@@ -15,8 +15,11 @@ inline constexpr double kMaxAmplitude = 8.0;      // shape cap (strongly texture
 inline constexpr double kHeadroomSlope = 0.6;     // shape cap near black and white: slope * headroom
 inline constexpr double kHeadroomFloor = 0.3;     //   + floor (grey levels to 0 or 255)
 
+inline constexpr int kMaskScale = 4;   // the mask is computed at 1/4 resolution (it varies slowly)
+inline constexpr int kMaskWindow = 3;  // local variance over 3x3 mask pixels = 12x12 pixels
+
 struct Mask {
-  cv::Mat amplitude;  // CV_32F, half resolution ((w+1)/2 x (h+1)/2): the pattern's amplitude
+  cv::Mat amplitude;  // CV_32F, 1/kMaskScale resolution (rounded up): the pattern's amplitude
   double predicted_ssim = 1.0;  // at strength 1
 };
 // The amplitude map for this tile (unit RMS, side x side pixels) at this strength.

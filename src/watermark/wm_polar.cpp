@@ -49,6 +49,10 @@ class ListDecoder {
     metric_.assign(static_cast<size_t>(list_size_), 0.0);
     for (int p = list_size_ - 1; p > 0; --p) free_.push_back(p);
     active_.push_back(0);
+    frozen_prefix_.assign(static_cast<size_t>(length_) + 1, 0);
+    for (int i = 0; i < length_; ++i) frozen_prefix_[static_cast<size_t>(i) + 1] = frozen_prefix_[static_cast<size_t>(i)] + (frozen_[static_cast<size_t>(i)] ? 1 : 0);
+    candidates_.reserve(static_cast<size_t>(2 * list_size_));
+    kept_.assign(static_cast<size_t>(list_size_), {});
   }
 
   std::vector<std::vector<uint8_t>> run(const std::vector<int>& info_positions) {
@@ -80,6 +84,10 @@ class ListDecoder {
       leaf(right);
       return;
     }
+    if (frozen_prefix_[static_cast<size_t>(leaf_ + size)] - frozen_prefix_[static_cast<size_t>(leaf_)] == size) {
+      all_frozen(depth, right, size);
+      return;
+    }
     const int half = size / 2;
     for (int p : active_) {
       const float* in = input(p, depth);
@@ -106,6 +114,20 @@ class ListDecoder {
     }
   }
 
+  // A subtree whose bits are all frozen (zero): every path pays for the input LLRs that say 1
+  // (the node-level metric of fast simplified SC list decoding) and passes zeros up.
+  void all_frozen(int depth, bool right, int size) {
+    for (int p : active_) {
+      const float* in = input(p, depth);
+      double penalty = 0;
+      for (int j = 0; j < size; ++j) penalty += in[j] < 0 ? -in[j] : 0.0f;
+      metric_[static_cast<size_t>(p)] += penalty;
+      if (depth > 0) std::memset(bits(p, depth, right), 0, static_cast<size_t>(size));
+      std::memset(u(p) + leaf_, 0, static_cast<size_t>(size));
+    }
+    leaf_ += size;
+  }
+
   void set_bit(int p, bool right, uint8_t bit) {
     bits(p, n_, right)[0] = bit;
     u(p)[leaf_] = bit;
@@ -121,52 +143,47 @@ class ListDecoder {
       ++leaf_;
       return;
     }
-    struct Candidate {
-      double metric;
-      int path;
-      uint8_t bit;
-    };
-    std::vector<Candidate> candidates;
-    candidates.reserve(active_.size() * 2);
+    candidates_.clear();
     for (int p : active_) {
       const float l = llr(p, n_)[0];
       const double m = metric_[static_cast<size_t>(p)];
-      candidates.push_back({m + (l < 0 ? -l : 0.0), p, 0});
-      candidates.push_back({m + (l > 0 ? l : 0.0), p, 1});
+      candidates_.push_back({m + (l < 0 ? -l : 0.0), p, 0});
+      candidates_.push_back({m + (l > 0 ? l : 0.0), p, 1});
     }
-    const size_t keep = std::min(candidates.size(), static_cast<size_t>(list_size_));
-    std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(keep), candidates.end(),
+    const size_t keep = std::min(candidates_.size(), static_cast<size_t>(list_size_));
+    std::partial_sort(candidates_.begin(), candidates_.begin() + static_cast<std::ptrdiff_t>(keep), candidates_.end(),
                       [](const Candidate& l, const Candidate& r) { return l.metric < r.metric; });
-    std::vector<int> kept0(static_cast<size_t>(list_size_), 0), kept1(static_cast<size_t>(list_size_), 0);
-    std::vector<double> m0(static_cast<size_t>(list_size_)), m1(static_cast<size_t>(list_size_));
+    for (int p : active_) kept_[static_cast<size_t>(p)] = Kept{};
     for (size_t k = 0; k < keep; ++k) {
-      const auto p = static_cast<size_t>(candidates[k].path);
-      if (candidates[k].bit) kept1[p] = 1, m1[p] = candidates[k].metric;
-      else kept0[p] = 1, m0[p] = candidates[k].metric;
+      Kept& kept = kept_[static_cast<size_t>(candidates_[k].path)];
+      kept.bit[candidates_[k].bit] = true;
+      kept.metric[candidates_[k].bit] = candidates_[k].metric;
     }
-    std::vector<int> next;
+    next_.clear();
     // Free the dropped paths first, so that their buffers can take the copies.
     for (int p : active_)
-      if (!kept0[static_cast<size_t>(p)] && !kept1[static_cast<size_t>(p)]) free_.push_back(p);
+      if (!kept_[static_cast<size_t>(p)].bit[0] && !kept_[static_cast<size_t>(p)].bit[1]) free_.push_back(p);
     for (int p : active_) {
+      const Kept kept = kept_[static_cast<size_t>(p)];
       const auto sp = static_cast<size_t>(p);
-      if (kept0[sp] && kept1[sp]) {
+      if (kept.bit[0] && kept.bit[1]) {
         const int q = free_.back();
         free_.pop_back();
         std::memcpy(&pool_[stride_ * static_cast<size_t>(q)], &pool_[stride_ * sp], stride_);
-        metric_[sp] = m0[sp];
+        metric_[sp] = kept.metric[0];
         set_bit(p, right, 0);
-        metric_[static_cast<size_t>(q)] = m1[sp];
+        metric_[static_cast<size_t>(q)] = kept.metric[1];
         set_bit(q, right, 1);
-        next.push_back(p);
-        next.push_back(q);
-      } else if (kept0[sp] || kept1[sp]) {
-        metric_[sp] = kept0[sp] ? m0[sp] : m1[sp];
-        set_bit(p, right, kept0[sp] ? 0 : 1);
-        next.push_back(p);
+        next_.push_back(p);
+        next_.push_back(q);
+      } else if (kept.bit[0] || kept.bit[1]) {
+        const uint8_t bit = kept.bit[0] ? 0 : 1;
+        metric_[sp] = kept.metric[bit];
+        set_bit(p, right, bit);
+        next_.push_back(p);
       }
     }
-    active_ = std::move(next);
+    active_.swap(next_);
     ++leaf_;
   }
 
@@ -178,7 +195,19 @@ class ListDecoder {
   size_t llr_size_ = 0, bits_size_ = 0, stride_ = 0;
   std::vector<uint8_t> pool_;
   std::vector<double> metric_;
-  std::vector<int> free_, active_;
+  std::vector<int> free_, active_, next_;
+  std::vector<int> frozen_prefix_;  // frozen bits among the first i
+  struct Candidate {
+    double metric;
+    int path;
+    uint8_t bit;
+  };
+  struct Kept {
+    bool bit[2] = {false, false};
+    double metric[2] = {0, 0};
+  };
+  std::vector<Candidate> candidates_;
+  std::vector<Kept> kept_;
   int leaf_ = 0;
 };
 

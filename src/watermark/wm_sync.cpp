@@ -295,16 +295,34 @@ WorkImage make_work_image(const cv::Mat& luma, int original_width, int original_
   cv::divide(residual, energy, residual, kResidualScale);
   // Pure black areas (rotation corners, letterboxing) and their borders carry no mark.
   // (A 5x5 neighbourhood at most 3: crushed but noisy shadows keep their mark.)
-  cv::Mat local_max, black;
-  cv::dilate(y, local_max, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(5, 5)));
-  black = local_max <= 3.0f;
-  cv::dilate(black, black, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(19, 19)));
   // A soft window instead of a hard cut: the edges of a hard mask (the rotated frame) put ridges
   // into the spectrum and false peaks into the autocorrelation. The frame border ramps down too.
-  cv::Mat weight;
-  cv::Mat(black == 0).convertTo(weight, CV_32F, 1.0 / 255.0);
-  for (int i = 0; i < 2; ++i) cv::blur(weight, weight, cv::Size(17, 17), cv::Point(-1, -1), cv::BORDER_CONSTANT);
-  cv::multiply(residual, weight, residual);
+  double darkest = 0;
+  cv::minMaxLoc(y, &darkest);
+  if (darkest <= 3.0) {
+    cv::Mat local_max, black;
+    cv::dilate(y, local_max, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(5, 5)));
+    black = local_max <= 3.0f;
+    cv::dilate(black, black, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(19, 19)));
+    cv::Mat weight;
+    cv::Mat(black == 0).convertTo(weight, CV_32F, 1.0 / 255.0);
+    for (int i = 0; i < 2; ++i) cv::blur(weight, weight, cv::Size(17, 17), cv::Point(-1, -1), cv::BORDER_CONSTANT);
+    cv::multiply(residual, weight, residual);
+  } else {
+    // No black pixel: the same window is the product of two one-dimensional ramps.
+    auto ramp = [](int n) {
+      cv::Mat r = cv::Mat::ones(1, n, CV_32F);
+      for (int i = 0; i < 2; ++i) cv::blur(r, r, cv::Size(17, 1), cv::Point(-1, -1), cv::BORDER_CONSTANT);
+      return r;
+    };
+    const cv::Mat rx = ramp(residual.cols), ry = ramp(residual.rows);
+    for (int r = 0; r < residual.rows; ++r) {
+      float* row = residual.ptr<float>(r);
+      const float* wx = rx.ptr<float>(0);
+      const float wy = ry.at<float>(0, r);
+      for (int x = 0; x < residual.cols; ++x) row[x] *= wx[x] * wy;
+    }
+  }
   whiten(residual);
   work.residual = residual;
   return work;
@@ -403,8 +421,8 @@ cv::Mat fold(const cv::Mat& residual, const Lattice& lat) {
   const double l2 = lat.a * lat.a + lat.b * lat.b;
   constexpr double kOne = 4294967296.0;
   auto fixed = [&](double v) { return static_cast<uint32_t>(static_cast<int64_t>(std::llround((v - std::floor(v)) * kOne)) & 0xffffffffLL); };
-  std::vector<float> sum(static_cast<size_t>(kFoldBins) * kFoldBins, 0.0f);
-  std::vector<int> count(sum.size(), 0);
+  cv::Mat out = cv::Mat::zeros(kFoldBins, kFoldBins, CV_32F);
+  float* sum = out.ptr<float>(0);
   const uint32_t du = fixed(lat.a / l2), dv = fixed(-lat.b / l2);
   for (int y = 0; y < residual.rows; ++y) {
     const float* row = residual.ptr<float>(y);
@@ -412,12 +430,11 @@ cv::Mat fold(const cv::Mat& residual, const Lattice& lat) {
     for (int x = 0; x < residual.cols; ++x, u += du, v += dv) {
       const size_t i = (static_cast<size_t>(v >> 25) << 7) | static_cast<size_t>(u >> 25);
       sum[i] += row[x];
-      ++count[i];
     }
   }
-  cv::Mat out(kFoldBins, kFoldBins, CV_32F);
-  for (int i = 0; i < kFoldBins * kFoldBins; ++i)
-    out.at<float>(i / kFoldBins, i % kFoldBins) = count[static_cast<size_t>(i)] ? sum[static_cast<size_t>(i)] / static_cast<float>(count[static_cast<size_t>(i)]) : 0.0f;
+  // Sums, not means: every pixel counts alike (a bin with fewer pixels is not amplified), and the
+  // scale is the mean number of pixels per bin.
+  out *= static_cast<double>(kFoldBins) * kFoldBins / (static_cast<double>(residual.rows) * residual.cols);
   return out;
 }
 

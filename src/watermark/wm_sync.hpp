@@ -38,7 +38,7 @@ cv::Mat autocorrelation(const cv::Mat& residual, int maxlag);
 std::vector<Lattice> find_lattices(const cv::Mat& residual, int max_candidates, const std::vector<double>& known_periods = {},
                                    std::vector<Lattice>* known_period_lattices = nullptr, int max_known_period_lattices = 3);
 
-// Sums the residual modulo the lattice into a kFoldBins x kFoldBins tile (mean per bin).
+// Sums the residual modulo the lattice into a kFoldBins x kFoldBins tile (scaled by bins / pixels).
 cv::Mat fold(const cv::Mat& residual, const Lattice& lattice);
 
 struct SyncHit {
