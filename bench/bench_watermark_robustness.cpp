@@ -180,7 +180,7 @@ double cpu_ms() {
 
 // At the embedding geometry (attacks that keep it): the coded bits' soft values against the true
 // code word, as an SNR (mean / standard deviation of soft * sign) and raw bit error rate: the
-// channel the code sees, before the sync search and the Viterbi decoder.
+// channel the code sees, before the sync search and the list decoder.
 std::pair<double, double> oracle_channel(const Image& attacked, uint64_t payload, int cell) {
   namespace d = wm::detail;
   const auto work = d::make_work_image(d::luma(attacked));

@@ -1,7 +1,8 @@
-// Veritrace watermark robustness, small: two picture-like 1152x768 images through the main attacks
-// (JPEG 50 with 4:2:0, crop to 50% of the area, rotation by 3 degrees, resize to 0.75x), and one
-// real photo at 1080p through JPEG 75 + crop + rotation when ../shared is present. The full table
-// over every attack and photo is bench/bench_watermark_robustness.
+// Veritrace watermark robustness, small: two picture-like images at 512x512 (the size where the
+// goal is hardest) and one at 1152x768 through the main attacks (JPEG 50 with 4:2:0, WebP 75, crop
+// to 50% of the area, rotation by 3 degrees, resize to 0.75x), and one real photo at 1080p through
+// JPEG 75 + crop + rotation when ../shared is present. The full table over every attack and photo
+// is bench/bench_watermark_robustness.
 #include <gtest/gtest.h>
 
 #include <opencv2/core.hpp>
@@ -77,9 +78,14 @@ struct Attack {
   std::function<Image(const Image&)> apply;
 };
 
+Image webp(const Image& img, int quality) {
+  return media::decode_image(*veritrace::make_memory_source(media::encode_webp(img, quality)));
+}
+
 std::vector<Attack> main_attacks() {
   return {
       {"jpeg50-420", [](const Image& i) { return jpeg(i, 50); }},
+      {"webp75", [](const Image& i) { return webp(i, 75); }},
       {"crop50%", [](const Image& i) { return from_mat(crop_area(to_mat(i), 0.5, 0.73, 0.21)); }},
       {"rotate3", [](const Image& i) { return from_mat(rotate(to_mat(i), 3.0)); }},
       {"resize0.75", [](const Image& i) {
@@ -91,12 +97,17 @@ std::vector<Attack> main_attacks() {
 }
 
 TEST(WatermarkRobustness, MainAttacksOnPictureLikeImages) {
-  for (uint64_t seed : {21u, 22u}) {
+  struct Case {
+    int width, height;
+    uint64_t seed;
+  };
+  for (const Case c : {Case{512, 512, 21}, Case{512, 512, 22}, Case{1152, 768, 23}}) {
+    const uint64_t seed = c.seed;
     const uint64_t payload = 0xa5a5f00dcafe0000ULL + seed;
-    const Image marked = wm::embed(from_mat(natural(1152, 768, seed)), payload);
+    const Image marked = wm::embed(from_mat(natural(c.width, c.height, seed)), payload);
     for (const auto& attack : main_attacks()) {
       const auto d = wm::detect(attack.apply(marked));
-      ASSERT_TRUE(d.found) << attack.name << " seed " << seed;
+      ASSERT_TRUE(d.found) << attack.name << " seed " << seed << " " << c.width << "x" << c.height;
       EXPECT_EQ(*d.payload, payload) << attack.name;
       EXPECT_LT(d.p_value, 1e-6);
       if (attack.name == "rotate3") {

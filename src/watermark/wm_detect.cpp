@@ -1,4 +1,5 @@
-// detect(): lattice hypotheses from the autocorrelation, fold, sync, soft Viterbi, CRC.
+// detect(): lattice hypotheses (unscaled first, then from the autocorrelation), fold, sync, polar
+// list decoding, CRC.
 #include <algorithm>
 #include <cmath>
 #include <vector>
