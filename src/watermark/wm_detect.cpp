@@ -58,9 +58,9 @@ DetectTrace detect_with_trace(const media::Image& image) {
   // First the geometry of an image that was not scaled or rotated (most shared copies: re-encoded,
   // recoloured, cropped): the cell size embed chose for this size or, after a crop, a larger one.
   // These need no search, so they are tried before the autocorrelation is computed. Then rotated
-  // copies (the same periods at the angle the autocorrelation supports best), then the lattices
-  // the autocorrelation finds at any scale.
-  std::vector<Lattice> prior, rotated;
+  // copies (the same periods at the angle the autocorrelation supports best), rescaled copies (the
+  // axis-aligned periods it supports best), then the lattices its peaks give at any scale and angle.
+  std::vector<Lattice> prior, rotated, scaled;
   std::vector<double> periods;
   const int own_cell = cell_size_for(image.width, image.height);
   for (int c = own_cell; c < own_cell + kPriorLattices; ++c) {
@@ -68,13 +68,14 @@ DetectTrace detect_with_trace(const media::Image& image) {
     prior.push_back({periods.back(), 0.0, 0.0});
   }
   if (try_lattices(work, prior, trace)) return trace;
-  const auto found = find_lattices(work.residual, kMaxLattices, periods, &rotated, kTurnedLattices);
+  const auto found = find_lattices(work.residual, kMaxLattices, periods, &rotated, kTurnedLattices, &scaled, kScaledLattices);
   if (!found.empty()) {
     trace.lattice_period = found.front().period() * work.downscale;
     trace.lattice_angle = std::atan2(found.front().b, found.front().a) * 180.0 / M_PI;
   }
   for (auto& r : rotated) r = polish_angle(work.residual, r, kPolishDegrees);
   if (try_lattices(work, rotated, trace)) return trace;
+  if (try_lattices(work, scaled, trace)) return trace;
   try_lattices(work, found, trace);
   return trace;
 }

@@ -37,6 +37,40 @@ cv::Mat local_variance(const cv::Mat& half, int side) {
   return cv::max(variance, 0.0);
 }
 
+// The mask's amplitude at a gain g: min(g * shape, cap), both at 1/kMaskScale resolution.
+struct Amplitude {
+  cv::Mat shape, cap;
+  float at(int r, int x, double gain) const { return std::min(static_cast<float>(gain) * shape.at<float>(r, x), cap.at<float>(r, x)); }
+  cv::Mat at_gain(double gain) const {
+    cv::Mat out = shape * gain;
+    return cv::min(out, cap);
+  }
+  double rms(double gain) const {
+    double sum = 0;
+    for (int r = 0; r < shape.rows; ++r) {
+      const float* s = shape.ptr<float>(r);
+      const float* c = cap.ptr<float>(r);
+      for (int x = 0; x < shape.cols; ++x) {
+        const double a = std::min(static_cast<double>(gain) * s[x], static_cast<double>(c[x]));
+        sum += a * a;
+      }
+    }
+    return std::sqrt(sum / static_cast<double>(std::max(1, shape.rows * shape.cols)));
+  }
+  // The gain whose RMS is `target` (the largest useful gain if the caps keep it below).
+  double gain_for_rms(double target) const {
+    double hi = 1.0;
+    while (rms(hi) < target && hi < 64) hi *= 2;
+    if (rms(hi) < target) return hi;
+    double lo = 0;
+    for (int it = 0; it < 20; ++it) {
+      const double mid = 0.5 * (lo + hi);
+      (rms(mid) > target ? hi : lo) = mid;
+    }
+    return lo;
+  }
+};
+
 // SSIM predicted for the mark at a given gain, at about kSamples points of the image. SSIM (per
 // colour channel, Gaussian window sigma 1.5, 11x11) of x against x + d, d the same change in every
 // channel, is l * cs with cs = (2 v + C2) / (2 v + p + C2) and l = (2 mu^2 + C1) / (2 mu^2 + C1 + q),
@@ -47,7 +81,7 @@ cv::Mat local_variance(const cv::Mat& half, int side) {
 // computed from the rounded values in each window, for every gain tried.
 class SsimModel {
  public:
-  SsimModel(const media::Image& image, const cv::Mat& shape, const std::vector<float>& tile, int side) : side_(side) {
+  SsimModel(const media::Image& image, const Amplitude& amplitude, const std::vector<float>& tile, int side) : side_(side) {
     // The tile with its first 2r rows and columns repeated after it: any window lies inside.
     const int wide = side + 2 * kRadius;
     tile_.resize(static_cast<size_t>(wide) * static_cast<size_t>(wide));
@@ -61,7 +95,7 @@ class SsimModel {
     const uint8_t* px = image.pixels.data();
     for (int y = kRadius; y < image.height - kRadius; y += stride)
       for (int x = kRadius; x < image.width - kRadius; x += stride) {
-        Sample sample{shape.at<float>(y / kMaskScale, x / kMaskScale), (y - kRadius) % side, (x - kRadius) % side, {}, {}};
+        Sample sample{amplitude.shape.at<float>(y / kMaskScale, x / kMaskScale), amplitude.cap.at<float>(y / kMaskScale, x / kMaskScale), (y - kRadius) % side, (x - kRadius) % side, {}, {}};
         for (int c = 0; c < colours; ++c) {
           const auto [mean, variance] = window_moments([&](int j, int i) {
             return static_cast<float>(px[(static_cast<size_t>(y + j) * static_cast<size_t>(image.width) + static_cast<size_t>(x + i)) * static_cast<size_t>(ch) + static_cast<size_t>(c)]);
@@ -78,7 +112,7 @@ class SsimModel {
   double ssim(double gain) const {
     double total = 0;
     for (const Sample& s : samples_) {
-      const float amplitude = static_cast<float>(gain) * s.amplitude;
+      const float amplitude = std::min(static_cast<float>(gain) * s.amplitude, s.cap);
       const float* window = tile_.data() + static_cast<size_t>(s.tile_y + kRadius) * static_cast<size_t>(side_ + 2 * kRadius) + static_cast<size_t>(s.tile_x + kRadius);
       const auto [mean, variance] = window_moments([&](int j, int i) {
         const float v = amplitude * window[j * (side_ + 2 * kRadius) + i];
@@ -106,6 +140,7 @@ class SsimModel {
   static constexpr double kSamples = 3000;
   struct Sample {
     float amplitude;      // the mask's amplitude at gain 1
+    float cap;            // and its cap
     int tile_y, tile_x;   // the window's top-left corner in the tile
     float structure[3];   // 2 v + C2 per colour channel
     float luminance[3];   // 2 mu^2 + C1 per colour channel
@@ -163,20 +198,21 @@ Mask embed_amplitude(const media::Image& image, double strength, const std::vect
   cv::Mat headroom = cv::min(channels[0], 255.0f - channels[0]);
   for (int c = 1; c < std::min(ch, 3); ++c) headroom = cv::min(headroom, cv::min(channels[static_cast<size_t>(c)], 255.0f - channels[static_cast<size_t>(c)]));
   cv::min(shape, headroom * kHeadroomSlope + kHeadroomFloor, shape);
+  // Whatever the gain, flat areas keep a small absolute amplitude (a pattern of a grey level or two
+  // shows in a clear sky even where SSIM barely moves): at most kFlatAmplitude plus
+  // kAmplitudePerSigma times the local standard deviation.
+  cv::Mat cap;
+  cv::sqrt(variance, cap);
+  cap = cap * kAmplitudePerSigma + kFlatAmplitude;
+  const Amplitude amplitude{shape, cap};
   // One gain for the image: the RMS of the change at most kTargetRms (PSNR), and the predicted
   // SSIM loss at most kSsimLossBudget.
-  double sum = 0;
-  size_t n = 0;
-  for (int r = 0; r < hh; ++r) {
-    const float* a = shape.ptr<float>(r);
-    for (int x = 0; x < hw; ++x, ++n) sum += static_cast<double>(a[x]) * a[x];
-  }
-  const double rms = std::sqrt(sum / static_cast<double>(std::max<size_t>(n, 1)));
-  const SsimModel model(image, shape, tile, side);
-  const double gain = model.gain_for(kSsimLossBudget, kTargetRms / rms);
+  const double psnr_gain = amplitude.gain_for_rms(kTargetRms);
+  const SsimModel model(image, amplitude, tile, side);
+  const double gain = model.gain_for(kSsimLossBudget, psnr_gain);
   Mask mask;
   mask.predicted_ssim = model.ssim(gain);
-  mask.amplitude = shape * static_cast<float>(strength * gain);
+  mask.amplitude = amplitude.at_gain(gain) * strength;
   return mask;
 }
 

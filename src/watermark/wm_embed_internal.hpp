@@ -12,6 +12,8 @@ inline constexpr double kSsimLossBudget = 0.017;  // predicted mean SSIM loss at
 inline constexpr double kFlatFloor = 6.0;         // shape^2 = floor + slope * local variance
 inline constexpr double kTextureSlope = 0.005;
 inline constexpr double kMaxAmplitude = 8.0;      // shape cap (strongly textured areas)
+inline constexpr double kFlatAmplitude = 0.7;     // amplitude cap: this + kAmplitudePerSigma * local
+inline constexpr double kAmplitudePerSigma = 0.2; //   standard deviation (grey levels), any gain
 inline constexpr double kHeadroomSlope = 0.6;     // shape cap near black and white: slope * headroom
 inline constexpr double kHeadroomFloor = 0.3;     //   + floor (grey levels to 0 or 255)
 

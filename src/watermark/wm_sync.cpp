@@ -236,6 +236,54 @@ void best_angles_for_period(const LagMap& map, double period, std::vector<Lattic
   }
 }
 
+// For an image that was rescaled but not rotated: the periods in [min_period, max_period] whose
+// axis-aligned lattice collects the most autocorrelation (the same comb over every lattice point
+// within reach), stepped so that the farthest point moves by at most a quarter of a lag. The best
+// `count` local maxima at least 3% apart, each at the parabola vertex of its score.
+void best_unrotated_periods(const LagMap& map, double min_period, double max_period, int count, std::vector<Lattice>& out) {
+  const int maxlag = map.maxlag;
+  max_period = std::min(max_period, maxlag - 3.0);
+  auto value = [&](double x, double y) {  // bilinear, inside the map
+    const double fx = x + maxlag, fy = y + maxlag;
+    const int ix = static_cast<int>(std::floor(fx)), iy = static_cast<int>(std::floor(fy));
+    const double ax = fx - ix, ay = fy - iy;
+    const cv::Mat& p = map.prominence;
+    return (1 - ay) * ((1 - ax) * p.at<float>(iy, ix) + ax * p.at<float>(iy, ix + 1)) +
+           ay * ((1 - ax) * p.at<float>(iy + 1, ix) + ax * p.at<float>(iy + 1, ix + 1));
+  };
+  std::vector<double> periods, scores;
+  for (double period = min_period; period <= max_period;) {
+    const int reach = static_cast<int>((maxlag - 2.0) / period);
+    double score = 0;
+    for (int n = 0; n <= reach; ++n)
+      for (int m = -reach; m <= reach; ++m) {
+        if (n == 0 && m <= 0) continue;
+        const double qx = m * period, qy = n * period;
+        if (qx * qx + qy * qy > (maxlag - 2.0) * (maxlag - 2.0)) continue;
+        score += value(qx, qy);
+      }
+    periods.push_back(period);
+    scores.push_back(score);
+    period += 0.25 * period / (maxlag - 2.0);
+  }
+  std::vector<size_t> taken;
+  for (int k = 0; k < count; ++k) {
+    size_t best = scores.size();
+    for (size_t i = 1; i + 1 < scores.size(); ++i) {
+      if (scores[i] < scores[i - 1] || scores[i] < scores[i + 1]) continue;
+      bool near = false;
+      for (size_t t : taken) near |= std::fabs(periods[i] / periods[t] - 1.0) < 0.03;
+      if (!near && (best == scores.size() || scores[i] > scores[best])) best = i;
+    }
+    if (best == scores.size()) break;
+    taken.push_back(best);
+    const double l = scores[best - 1], c = scores[best], r = scores[best + 1], d = l - 2 * c + r;
+    const double offset = d < 0 ? std::clamp(0.5 * (l - r) / d, -0.5, 0.5) : 0.0;
+    const double step = offset >= 0 ? periods[best + 1] - periods[best] : periods[best] - periods[best - 1];
+    out.push_back(Lattice{periods[best] + offset * step, 0.0, c});
+  }
+}
+
 const cv::Mat& sync_template_spectrum() {
   static const cv::Mat spectrum = [] {
     auto tile = render_tile(sync_cells(), kFoldBins);
@@ -329,7 +377,8 @@ WorkImage make_work_image(const cv::Mat& luma, int original_width, int original_
 }
 
 std::vector<Lattice> find_lattices(const cv::Mat& residual, int max_candidates, const std::vector<double>& known_periods,
-                                   std::vector<Lattice>* known_period_lattices, int max_known_period_lattices) {
+                                   std::vector<Lattice>* known_period_lattices, int max_known_period_lattices,
+                                   std::vector<Lattice>* unrotated_lattices, int max_unrotated_lattices) {
   const int maxlag = static_cast<int>(kMaxLagFraction * std::min(residual.rows, residual.cols));
   std::vector<Lattice> out;
   if (maxlag < kMinPeriod + 4) return out;
@@ -345,6 +394,10 @@ std::vector<Lattice> find_lattices(const cv::Mat& residual, int max_candidates, 
     std::sort(turned.begin(), turned.end(), [](const Lattice& l, const Lattice& r) { return l.score > r.score; });
     if (static_cast<int>(turned.size()) > max_known_period_lattices) turned.resize(static_cast<size_t>(max_known_period_lattices));
     *known_period_lattices = turned;
+  }
+  if (unrotated_lattices) {
+    unrotated_lattices->clear();
+    best_unrotated_periods(map, kMinPeriod, 1.0e9, max_unrotated_lattices, *unrotated_lattices);
   }
 
   // Local maxima in the upper half plane within the period range.

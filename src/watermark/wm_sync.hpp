@@ -34,9 +34,11 @@ cv::Mat autocorrelation(const cv::Mat& residual, int maxlag);
 // Lattice hypotheses from the autocorrelation, best first, each refined to sub-pixel accuracy.
 // For each of known_periods (the periods of an image that was not rescaled), the best-supported
 // lattices within +-10 degrees are ranked, and the best max_known_period_lattices are stored in
-// *known_period_lattices.
+// *known_period_lattices. For a rescaled but unrotated image, the best-supported axis-aligned
+// lattices of any period are stored in *unrotated_lattices (at most max_unrotated_lattices).
 std::vector<Lattice> find_lattices(const cv::Mat& residual, int max_candidates, const std::vector<double>& known_periods = {},
-                                   std::vector<Lattice>* known_period_lattices = nullptr, int max_known_period_lattices = 3);
+                                   std::vector<Lattice>* known_period_lattices = nullptr, int max_known_period_lattices = 3,
+                                   std::vector<Lattice>* unrotated_lattices = nullptr, int max_unrotated_lattices = 2);
 
 // Sums the residual modulo the lattice into a kFoldBins x kFoldBins tile (scaled by bins / pixels).
 cv::Mat fold(const cv::Mat& residual, const Lattice& lattice);
