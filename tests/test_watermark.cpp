@@ -149,6 +149,33 @@ TEST(WatermarkPattern, LayoutUsesEveryCellOnce) {
   EXPECT_EQ(detail::cell_size_for(300, 300), detail::kMinCellSize);
 }
 
+// The fold of a turned image is the tile turned by a quarter turn, at some shift: find_sync must
+// report a turn and shift at which read_soft_bits reads the message, for all four turns.
+TEST(WatermarkSync, FindsEveryQuarterTurnAndShift) {
+  const detail::Message message{0x0f1e2d3c4b5a6978ULL, 5};
+  auto tile = detail::render_tile(detail::message_cells(message), detail::kFoldBins);
+  const cv::Mat t(detail::kFoldBins, detail::kFoldBins, CV_32F, tile.data());
+  cv::RNG rng(11);
+  for (int q = 0; q < 4; ++q) {
+    cv::Mat turned;
+    if (q == 0) turned = t.clone();
+    else cv::rotate(t, turned, q == 1 ? cv::ROTATE_90_COUNTERCLOCKWISE : q == 2 ? cv::ROTATE_180 : cv::ROTATE_90_CLOCKWISE);
+    const int sy = rng.uniform(0, detail::kFoldBins), sx = rng.uniform(0, detail::kFoldBins);
+    cv::Mat fold(detail::kFoldBins, detail::kFoldBins, CV_32F);
+    rng.fill(fold, cv::RNG::NORMAL, 0, 1.0);
+    for (int y = 0; y < detail::kFoldBins; ++y)
+      for (int x = 0; x < detail::kFoldBins; ++x)
+        fold.at<float>((y + sy) % detail::kFoldBins, (x + sx) % detail::kFoldBins) += 0.8f * turned.at<float>(y, x);
+    const auto hits = detail::find_sync(fold, 1);
+    ASSERT_EQ(hits.size(), 1u);
+    EXPECT_EQ(hits[0].quarter_turns, q) << "turn " << q;
+    EXPECT_GT(hits[0].z, 6.0);
+    const auto decoded = detail::decode_message(detail::read_soft_bits(fold, hits[0]));
+    ASSERT_TRUE(decoded.message) << "turn " << q;
+    EXPECT_EQ(decoded.message->payload, message.payload);
+  }
+}
+
 // A synthetic mark alone (no picture), scaled and rotated: the lattice search finds the period and
 // the angle, the fold and sync search find the message.
 TEST(WatermarkSync, RecoversScaleRotationAndShiftOfASyntheticPattern) {

@@ -18,9 +18,10 @@ namespace {
 
 // Folds the residual with each lattice and decodes at its best sync positions; true (and the
 // detection filled in) at the first word whose CRC matches.
-bool try_lattices(const WorkImage& work, const std::vector<Lattice>& lattices, DetectTrace& trace) {
-  for (const auto& lattice : lattices) {
-    const cv::Mat folded = fold(work.residual, lattice);
+bool try_lattices(const WorkImage& work, const std::vector<Lattice>& lattices, DetectTrace& trace, const std::vector<cv::Mat>& folds = {}) {
+  for (size_t i = 0; i < lattices.size(); ++i) {
+    const Lattice& lattice = lattices[i];
+    const cv::Mat folded = i < folds.size() && !folds[i].empty() ? folds[i] : fold(work.residual, lattice);
     for (const auto& hit : find_sync(folded, kHitsPerLattice)) {
       ++trace.attempts;
       trace.best_sync_z = std::max(trace.best_sync_z, hit.z);
@@ -73,8 +74,13 @@ DetectTrace detect_with_trace(const media::Image& image) {
     trace.lattice_period = found.front().period() * work.downscale;
     trace.lattice_angle = std::atan2(found.front().b, found.front().a) * 180.0 / M_PI;
   }
-  for (auto& r : rotated) r = polish_angle(work.residual, r, kPolishDegrees);
-  if (try_lattices(work, rotated, trace)) return trace;
+  std::vector<cv::Mat> rotated_folds;
+  for (auto& r : rotated) {
+    auto polished = polish_angle(work.residual, r, kPolishDegrees);
+    r = polished.lattice;
+    rotated_folds.push_back(std::move(polished.folded));
+  }
+  if (try_lattices(work, rotated, trace, rotated_folds)) return trace;
   if (try_lattices(work, scaled, trace)) return trace;
   try_lattices(work, found, trace);
   return trace;

@@ -1,6 +1,7 @@
 #include "watermark/wm_sync.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <tuple>
@@ -32,27 +33,40 @@ constexpr double kWhitenExponent = 0.4;  // spectrum divided by its smoothed pow
 // detector): bands that compression emptied are not blown up. Measured on the robustness benchmark:
 // at 512x512 WebP 75 went from 12 to 22 of 27 photos, JPEG 50 from 16 to 23.
 void whiten(cv::Mat& residual) {
+  // Few full-size buffers, filled in place: at 1080p each is 2-4 MB, and fresh pages cost more
+  // than the arithmetic.
   const int w = residual.cols, h = residual.rows;
   const int fw = cv::getOptimalDFTSize(w), fh = cv::getOptimalDFTSize(h);
-  cv::Mat padded = cv::Mat::zeros(fh, fw, CV_32F);
-  residual.copyTo(padded(cv::Rect(0, 0, w, h)));
+  cv::Mat input = residual;
+  if (fw != w || fh != h) {
+    input = cv::Mat::zeros(fh, fw, CV_32F);
+    residual.copyTo(input(cv::Rect(0, 0, w, h)));
+  }
   cv::Mat spectrum;
-  cv::dft(padded, spectrum, cv::DFT_COMPLEX_OUTPUT);
-  cv::Mat planes[2];
-  cv::split(spectrum, planes);
-  cv::Mat power = planes[0].mul(planes[0]) + planes[1].mul(planes[1]);
+  cv::dft(input, spectrum, cv::DFT_COMPLEX_OUTPUT);
   constexpr int r = kWhitenRadius;
-  cv::Mat wrapped;  // the spectrum is periodic: smooth across its edges
-  cv::copyMakeBorder(power, wrapped, r, r, r, r, cv::BORDER_WRAP);
+  // The power spectrum with an r-bin periodic border (the spectrum wraps around), smoothed.
+  cv::Mat wrapped(fh + 2 * r, fw + 2 * r, CV_32F);
+  double total = 0;
+  for (int y = 0; y < fh; ++y) {
+    const auto* c = spectrum.ptr<cv::Vec2f>(y);
+    float* p = wrapped.ptr<float>(y + r) + r;
+    for (int x = 0; x < fw; ++x) total += p[x] = c[x][0] * c[x][0] + c[x][1] * c[x][1];
+  }
+  cv::copyMakeBorder(wrapped(cv::Rect(r, r, fw, fh)), wrapped, r, r, r, r, cv::BORDER_WRAP | cv::BORDER_ISOLATED);
   cv::blur(wrapped, wrapped, cv::Size(2 * r + 1, 2 * r + 1));
-  cv::Mat scale = wrapped(cv::Rect(r, r, fw, fh)) + (1e-3 * cv::mean(power)[0] + 1e-12);
-  cv::pow(scale, kWhitenExponent, scale);
-  cv::divide(planes[0], scale, planes[0]);
-  cv::divide(planes[1], scale, planes[1]);
-  cv::merge(planes, 2, spectrum);
+  const float floor = static_cast<float>(1e-3 * total / (static_cast<double>(fw) * fh) + 1e-12);
+  cv::Mat scale = wrapped(cv::Rect(r, r, fw, fh));
+  scale += floor;
+  cv::pow(scale, -kWhitenExponent, scale);
+  for (int y = 0; y < fh; ++y) {
+    auto* c = spectrum.ptr<cv::Vec2f>(y);
+    const float* k = scale.ptr<float>(y);
+    for (int x = 0; x < fw; ++x) c[x] *= k[x];
+  }
   cv::Mat out;
   cv::idft(spectrum, out, cv::DFT_REAL_OUTPUT | cv::DFT_SCALE);
-  residual = out(cv::Rect(0, 0, w, h)).clone();
+  residual = (fw != w || fh != h) ? out(cv::Rect(0, 0, w, h)).clone() : out;
 }
 
 // Autocorrelation lags -maxlag..maxlag in both axes, of the spectrally whitened residual: each
@@ -70,29 +84,34 @@ cv::Mat autocorrelation(const cv::Mat& residual, int maxlag) {
   cv::subtract(residual, mean, padded(cv::Rect(0, 0, w, h)));
   cv::Mat spectrum, corr;
   cv::dft(padded, spectrum, cv::DFT_COMPLEX_OUTPUT, h);
-  cv::Mat planes[2];
-  cv::split(spectrum, planes);
-  cv::Mat power;
-  cv::magnitude(planes[0], planes[1], power);
-  cv::multiply(power, power, power);
   // Whitening by the mean power at the same spatial frequency (rings): this flattens the picture's
   // 1/f falloff but keeps the lines, however dense (a local mean would flatten dense lines too).
+  // The power replaces the spectrum in place (real part; the transform back is real).
   constexpr int kRings = 512;
   std::vector<double> ring_sum(kRings + 1, 0.0);
   std::vector<int> ring_count(kRings + 1, 0);
-  std::vector<int> ring_of(static_cast<size_t>(fw) * static_cast<size_t>(fh));
-  for (int v = 0; v < fh; ++v) {
+  std::vector<double> fu2(static_cast<size_t>(fw));
+  for (int u = 0; u < fw; ++u) {
+    const double fu = static_cast<double>(u <= fw / 2 ? u : u - fw) / fw;
+    fu2[static_cast<size_t>(u)] = fu * fu;
+  }
+  auto ring_of = [&](int v, int u) {
     const double fv = static_cast<double>(v <= fh / 2 ? v : v - fh) / fh;
-    const float* p = power.ptr<float>(v);
+    return std::min(kRings, static_cast<int>(std::sqrt(fv * fv + fu2[static_cast<size_t>(u)]) * kRings));
+  };
+  double total = 0;
+  for (int v = 0; v < fh; ++v) {
+    auto* c = spectrum.ptr<cv::Vec2f>(v);
     for (int u = 0; u < fw; ++u) {
-      const double fu = static_cast<double>(u <= fw / 2 ? u : u - fw) / fw;
-      const int ring = std::min(kRings, static_cast<int>(std::sqrt(fu * fu + fv * fv) * kRings));
-      ring_of[static_cast<size_t>(v) * static_cast<size_t>(fw) + static_cast<size_t>(u)] = ring;
-      ring_sum[static_cast<size_t>(ring)] += p[u];
+      const float p = c[u][0] * c[u][0] + c[u][1] * c[u][1];
+      c[u] = cv::Vec2f(p, 0.0f);
+      const int ring = ring_of(v, u);
+      ring_sum[static_cast<size_t>(ring)] += p;
       ++ring_count[static_cast<size_t>(ring)];
+      total += p;
     }
   }
-  const double floor = 1e-6 * cv::mean(power)[0] + 1e-12;
+  const double floor = 1e-6 * total / (static_cast<double>(fw) * fh) + 1e-12;
   std::vector<float> ring_scale(ring_sum.size());
   // ... times the residual filter's own power response, so the band where the pattern lives keeps
   // its weight and nearly empty bands (close to Nyquist: interpolation and aliasing artefacts) are
@@ -103,13 +122,9 @@ cv::Mat autocorrelation(const cv::Mat& residual, int maxlag) {
     ring_scale[r] = static_cast<float>(response * response / (ring_sum[r] / std::max(ring_count[r], 1) + floor));
   }
   for (int v = 0; v < fh; ++v) {
-    float* p = power.ptr<float>(v);
-    const int* rings = ring_of.data() + static_cast<size_t>(v) * static_cast<size_t>(fw);
-    for (int u = 0; u < fw; ++u) p[u] = std::min(static_cast<float>(kMaxWhitenedPower), p[u] * ring_scale[static_cast<size_t>(rings[u])]);
+    auto* c = spectrum.ptr<cv::Vec2f>(v);
+    for (int u = 0; u < fw; ++u) c[u][0] = std::min(static_cast<float>(kMaxWhitenedPower), c[u][0] * ring_scale[static_cast<size_t>(ring_of(v, u))]);
   }
-  planes[0] = power;
-  planes[1] = cv::Mat::zeros(power.size(), CV_32F);
-  cv::merge(planes, 2, spectrum);
   cv::idft(spectrum, corr, cv::DFT_REAL_OUTPUT | cv::DFT_SCALE);
   const int side = 2 * maxlag + 1;
   cv::Mat lags(side, side, CV_32F);
@@ -284,15 +299,25 @@ void best_unrotated_periods(const LagMap& map, double min_period, double max_per
   }
 }
 
-const cv::Mat& sync_template_spectrum() {
-  static const cv::Mat spectrum = [] {
+// The sync template's spectrum for each quarter turn q of the fold: correlating the fold turned
+// clockwise by q with the template equals correlating the unturned fold with the template turned
+// back (counter-clockwise by q), at a shift turned the same way (see find_sync). One forward
+// transform of the fold then serves all four turns.
+const std::array<cv::Mat, 4>& sync_template_spectra() {
+  static const std::array<cv::Mat, 4> spectra = [] {
     auto tile = render_tile(sync_cells(), kFoldBins);
-    cv::Mat t(kFoldBins, kFoldBins, CV_32F, tile.data());
-    cv::Mat s;
-    cv::dft(t, s);
-    return s;
+    const cv::Mat t(kFoldBins, kFoldBins, CV_32F, tile.data());
+    std::array<cv::Mat, 4> out;
+    static constexpr int kBack[] = {-1, cv::ROTATE_90_COUNTERCLOCKWISE, cv::ROTATE_180, cv::ROTATE_90_CLOCKWISE};
+    for (int q = 0; q < 4; ++q) {
+      cv::Mat turned;
+      if (q == 0) turned = t.clone();
+      else cv::rotate(t, turned, kBack[q]);
+      cv::dft(turned, out[static_cast<size_t>(q)]);
+    }
+    return out;
   }();
-  return spectrum;
+  return spectra;
 }
 
 cv::Mat rotated(const cv::Mat& folded, int quarter_turns) {
@@ -491,49 +516,60 @@ cv::Mat fold(const cv::Mat& residual, const Lattice& lat) {
   return out;
 }
 
-Lattice polish_angle(const cv::Mat& residual, const Lattice& lattice, double step_degrees) {
-  Lattice best = lattice;
+PolishedLattice polish_angle(const cv::Mat& residual, const Lattice& lattice, double step_degrees) {
+  PolishedLattice best{lattice, {}};
   double best_z = -1;
   for (int k = -1; k <= 1; ++k) {
     const double turn = k * step_degrees * M_PI / 180.0;
     const Lattice l{lattice.a * std::cos(turn) - lattice.b * std::sin(turn), lattice.a * std::sin(turn) + lattice.b * std::cos(turn), lattice.score};
-    const auto hits = find_sync(fold(residual, l), 1);
-    if (!hits.empty() && hits.front().z > best_z) best_z = hits.front().z, best = l;
+    cv::Mat folded = fold(residual, l);
+    const auto hits = find_sync(folded, 1);
+    if (!hits.empty() && hits.front().z > best_z) best_z = hits.front().z, best = {l, folded};
   }
   return best;
 }
 
 std::vector<SyncHit> find_sync(const cv::Mat& folded, int max_hits) {
   std::vector<SyncHit> hits;
+  cv::Mat spectrum, product, corr;
+  cv::dft(folded, spectrum);
   for (int q = 0; q < 4; ++q) {
-    cv::Mat f = rotated(folded, q), spectrum, product, corr;
-    cv::dft(f, spectrum);
-    cv::mulSpectrums(spectrum, sync_template_spectrum(), product, 0, true);
+    cv::mulSpectrums(spectrum, sync_template_spectra()[static_cast<size_t>(q)], product, 0, true);
     cv::idft(product, corr, cv::DFT_REAL_OUTPUT | cv::DFT_SCALE);
     cv::Scalar mean, stddev;
     cv::meanStdDev(corr, mean, stddev);
     if (stddev[0] <= 0) continue;
-    // The two highest peaks that are at least 3 bins apart.
-    std::vector<SyncHit> local;
+    // The two highest peaks that are at least 3 bins apart, found at shift (ey, ex) of the unturned
+    // fold and mapped to the shift (dy, dx) of the fold turned clockwise by q.
+    std::vector<std::pair<int, int>> peaks;
     for (int k = 0; k < 2; ++k) {
       double best = -1e30;
-      SyncHit hit{q, 0, 0, 0};
-      for (int y = 0; y < kFoldBins; ++y)
+      int by = 0, bx = 0;
+      for (int y = 0; y < kFoldBins; ++y) {
+        const float* row = corr.ptr<float>(y);
         for (int x = 0; x < kFoldBins; ++x) {
-          const double v = corr.at<float>(y, x);
+          const double v = row[x];
           if (v <= best) continue;
           bool near = false;
-          for (const auto& h : local) {
-            const int ddx = std::min(std::abs(h.dx - x), kFoldBins - std::abs(h.dx - x));
-            const int ddy = std::min(std::abs(h.dy - y), kFoldBins - std::abs(h.dy - y));
+          for (const auto& [py, px] : peaks) {
+            const int ddx = std::min(std::abs(px - x), kFoldBins - std::abs(px - x));
+            const int ddy = std::min(std::abs(py - y), kFoldBins - std::abs(py - y));
             if (ddx < 3 && ddy < 3) near = true;
           }
-          if (!near) best = v, hit.dx = x, hit.dy = y;
+          if (!near) best = v, by = y, bx = x;
         }
-      hit.z = (best - mean[0]) / stddev[0];
-      local.push_back(hit);
+      }
+      peaks.emplace_back(by, bx);
+      auto wrap = [](int v) { return ((v % kFoldBins) + kFoldBins) % kFoldBins; };
+      SyncHit hit{q, 0, 0, (best - mean[0]) / stddev[0]};
+      switch (q) {
+        case 0: hit.dy = by, hit.dx = bx; break;
+        case 1: hit.dy = bx, hit.dx = wrap(-by); break;
+        case 2: hit.dy = wrap(-by), hit.dx = wrap(-bx); break;
+        default: hit.dy = wrap(-bx), hit.dx = by; break;
+      }
+      hits.push_back(hit);
     }
-    hits.insert(hits.end(), local.begin(), local.end());
   }
   std::sort(hits.begin(), hits.end(), [](const SyncHit& l, const SyncHit& r) { return l.z > r.z; });
   if (static_cast<int>(hits.size()) > max_hits) hits.resize(static_cast<size_t>(max_hits));

@@ -51,8 +51,13 @@ struct SyncHit {
 // Best sync positions over the four rotations, best first.
 std::vector<SyncHit> find_sync(const cv::Mat& folded, int max_hits);
 
-// The lattice turned by -step, 0 or +step degrees, whichever gives the strongest sync peak.
-Lattice polish_angle(const cv::Mat& residual, const Lattice& lattice, double step_degrees);
+// The lattice turned by -step, 0 or +step degrees, whichever gives the strongest sync peak, with
+// its fold.
+struct PolishedLattice {
+  Lattice lattice;
+  cv::Mat folded;
+};
+PolishedLattice polish_angle(const cv::Mat& residual, const Lattice& lattice, double step_degrees);
 
 // Soft values of the coded bits read from the fold at a sync position.
 std::vector<double> read_soft_bits(const cv::Mat& folded, const SyncHit& hit);
