@@ -142,6 +142,14 @@ namespace {
 struct LagMap {
   cv::Mat prominence;  // autocorrelation minus its local 11x11 mean
   int maxlag = 0;
+  double bilinear(double x, double y) const {  // interpolated at lag (x, y), which must lie inside
+    const double fx = x + maxlag, fy = y + maxlag;
+    const int ix = static_cast<int>(std::floor(fx)), iy = static_cast<int>(std::floor(fy));
+    const double ax = fx - ix, ay = fy - iy;
+    const cv::Mat& p = prominence;
+    return (1 - ay) * ((1 - ax) * p.at<float>(iy, ix) + ax * p.at<float>(iy, ix + 1)) +
+           ay * ((1 - ax) * p.at<float>(iy + 1, ix) + ax * p.at<float>(iy + 1, ix + 1));
+  }
   float at(double x, double y) const {  // best value within one lag of (x, y); 0 outside
     const int cx = static_cast<int>(std::lround(x)) + maxlag, cy = static_cast<int>(std::lround(y)) + maxlag;
     float best = 0;
@@ -210,14 +218,6 @@ void best_angles_for_period(const LagMap& map, double period, std::vector<Lattic
   const int maxlag = map.maxlag;
   if (period > maxlag - 3) return;
   const int reach = static_cast<int>(maxlag / period);
-  auto bilinear = [&](double x, double y) {
-    const double fx = x + maxlag, fy = y + maxlag;
-    const int ix = static_cast<int>(std::floor(fx)), iy = static_cast<int>(std::floor(fy));
-    const double ax = fx - ix, ay = fy - iy;
-    const cv::Mat& p = map.prominence;
-    return (1 - ay) * ((1 - ax) * p.at<float>(iy, ix) + ax * p.at<float>(iy, ix + 1)) +
-           ay * ((1 - ax) * p.at<float>(iy + 1, ix) + ax * p.at<float>(iy + 1, ix + 1));
-  };
   // Angle steps that move the farthest point by a quarter of a lag.
   const double step = 0.25 / (reach * period);
   const double limit = kMaxSearchAngle * M_PI / 180.0;
@@ -230,7 +230,7 @@ void best_angles_for_period(const LagMap& map, double period, std::vector<Lattic
         if (n == 0 && m <= 0) continue;
         const double qx = m * a - n * b, qy = m * b + n * a;
         if (qx * qx + qy * qy > (maxlag - 2.0) * (maxlag - 2.0)) continue;
-        score += bilinear(qx, qy);
+        score += map.bilinear(qx, qy);
       }
     scores.push_back(score);
   }
@@ -259,14 +259,6 @@ void best_angles_for_period(const LagMap& map, double period, std::vector<Lattic
 void best_unrotated_periods(const LagMap& map, double min_period, double max_period, int count, std::vector<Lattice>& out) {
   const int maxlag = map.maxlag;
   max_period = std::min(max_period, maxlag - 3.0);
-  auto value = [&](double x, double y) {  // bilinear, inside the map
-    const double fx = x + maxlag, fy = y + maxlag;
-    const int ix = static_cast<int>(std::floor(fx)), iy = static_cast<int>(std::floor(fy));
-    const double ax = fx - ix, ay = fy - iy;
-    const cv::Mat& p = map.prominence;
-    return (1 - ay) * ((1 - ax) * p.at<float>(iy, ix) + ax * p.at<float>(iy, ix + 1)) +
-           ay * ((1 - ax) * p.at<float>(iy + 1, ix) + ax * p.at<float>(iy + 1, ix + 1));
-  };
   std::vector<double> periods, scores;
   for (double period = min_period; period <= max_period;) {
     const int reach = static_cast<int>((maxlag - 2.0) / period);
@@ -276,7 +268,7 @@ void best_unrotated_periods(const LagMap& map, double min_period, double max_per
         if (n == 0 && m <= 0) continue;
         const double qx = m * period, qy = n * period;
         if (qx * qx + qy * qy > (maxlag - 2.0) * (maxlag - 2.0)) continue;
-        score += value(qx, qy);
+        score += map.bilinear(qx, qy);
       }
     periods.push_back(period);
     scores.push_back(score);
