@@ -2,6 +2,7 @@
 //
 //   bench_known_marks [benchmark flags]        speed of detect_known_marks at 512 and 1024 px
 //   bench_known_marks --sweep DIR...           false-positive sweep: every image under the DIRs
+//   bench_known_marks --sweep-crops DIR...     the same with the crop search on (slower)
 //                                              (recursively) becomes random crops, rescales and
 //                                              JPEG/WebP re-encodings; all must be unmarked
 //
@@ -51,6 +52,12 @@ void BM_DetectKnownMarks(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(watermark::detect_known_marks(img));
 }
 BENCHMARK(BM_DetectKnownMarks)->Arg(512)->Arg(1024)->Unit(benchmark::kMillisecond)->MinTime(1.0);
+
+void BM_DetectKnownMarksWithCrops(benchmark::State& state) {
+  const media::Image img = textured(static_cast<int>(state.range(0)));
+  for (auto _ : state) benchmark::DoNotOptimize(watermark::detect_known_marks(img, {.search_crops = true}));
+}
+BENCHMARK(BM_DetectKnownMarksWithCrops)->Arg(512)->Arg(1024)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 
 // ---- false-positive sweep ----
 
@@ -112,7 +119,7 @@ media::Image derive(const media::Image& src, std::mt19937& rng, std::string& wha
   return img;
 }
 
-int sweep(const std::vector<std::string>& dirs) {
+int sweep(const std::vector<std::string>& dirs, bool crops) {
   std::vector<std::filesystem::path> files;
   for (const auto& d : dirs)
     for (const auto& e : std::filesystem::recursive_directory_iterator(d)) {
@@ -142,7 +149,7 @@ int sweep(const std::vector<std::string>& dirs) {
       const media::Image img = i == 0 ? src : derive(src, rng, what);
       if (static_cast<int64_t>(img.width) * img.height < 256 * 256) continue;
       ++checked;
-      for (const auto& k : watermark::detect_known_marks(img)) {
+      for (const auto& k : watermark::detect_known_marks(img, {.search_crops = crops})) {
         auto [it, fresh] = min_p.emplace(k.name, k.p_value);
         if (!fresh) it->second = std::min(it->second, k.p_value);
         closest.emplace_back(k.p_value, what + " " + k.name + " " + k.variant);
@@ -170,12 +177,12 @@ int sweep(const std::vector<std::string>& dirs) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc >= 2 && std::string(argv[1]) == "--sweep") {
+  if (argc >= 2 && (std::string(argv[1]) == "--sweep" || std::string(argv[1]) == "--sweep-crops")) {
     if (argc < 3) {
-      std::fprintf(stderr, "usage: %s --sweep DIR...\n", argv[0]);
+      std::fprintf(stderr, "usage: %s --sweep|--sweep-crops DIR...\n", argv[0]);
       return 2;
     }
-    return sweep(std::vector<std::string>(argv + 2, argv + argc));
+    return sweep(std::vector<std::string>(argv + 2, argv + argc), std::string(argv[1]) == "--sweep-crops");
   }
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();

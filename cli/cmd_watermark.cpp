@@ -34,6 +34,7 @@ struct DetectArgs {
   std::vector<std::string> files;
   bool json = false;
   bool no_known = false;
+  bool known_crops = false;
 };
 
 uint64_t parse_payload(const std::string& text) {
@@ -124,7 +125,7 @@ nlohmann::json known_marks_json(const std::vector<watermark::KnownMark>& marks) 
   return list;
 }
 
-nlohmann::json detect_one(const std::string& path, bool known) {
+nlohmann::json detect_one(const std::string& path, bool known, bool known_crops) {
   const media::Image image = media::decode_image_file(path);
   const watermark::Detection d = watermark::detect(image);
   nlohmann::json r = {{"schema_version", kSchema}, {"path", path},         {"format", image.source_format},
@@ -135,7 +136,7 @@ nlohmann::json detect_one(const std::string& path, bool known) {
     r["geometry"] = {{"scale", d.scale}, {"rotation_degrees", d.rotation_degrees}};
     r["bit_confidence"] = d.bit_confidence;
   }
-  r["known_marks"] = known ? known_marks_json(watermark::detect_known_marks(image)) : nlohmann::json::array();
+  r["known_marks"] = known ? known_marks_json(watermark::detect_known_marks(image, {.search_crops = known_crops})) : nlohmann::json::array();
   return r;
 }
 
@@ -173,7 +174,7 @@ int run_detect(const DetectArgs& args) {
   BatchOutput output{args.json, kSchema, detect_text};
   return run_batch(args.files, output, [&](const std::string& file, int& code) {
     code = static_cast<int>(ExitCode::Ok);  // finding no mark is an answer, not a failure
-    return detect_one(file, !args.no_known);
+    return detect_one(file, !args.no_known, args.known_crops);
   });
 }
 
@@ -199,6 +200,8 @@ void add_watermark_commands(CLI::App& app, Action& run) {
   detect->add_option("FILE", d->files, "JPEG, PNG or WebP images")->required();
   detect->add_flag("--json", d->json, "JSON output (one object, or an array for several files)");
   detect->add_flag("--no-known", d->no_known, "Skip the known generator marks (sd1, sd2, sdxl, flux)");
+  detect->add_flag("--known-crops", d->known_crops,
+                   "Also look for the known marks in crops that moved their 8-pixel grid (SD1, SDXL, FLUX.1; a few times slower)");
   detect->callback([d, &run] { run = [d] { return run_detect(*d); }; });
 }
 

@@ -65,6 +65,21 @@ TEST(CliWatermark, EmbedThenDetectRecoversThePayloadInEachFormat) {
   EXPECT_TRUE(d.json["known_marks"].empty());
 }
 
+TEST(CliWatermark, KnownCropsFindsACroppedGeneratorMark) {
+  VT_REQUIRE_SHARED(shared);
+  const auto file = shared / "data/watermark/known_dev/sdxl_03_512_crop_0.8.png";
+  if (!std::filesystem::exists(file)) GTEST_SKIP() << file << " is absent";
+  auto flagged = [](const nlohmann::json& j, const std::string& name) {
+    for (const auto& k : j["known_marks"])
+      if (k.value("name", "") == name) return k.value("detected", false);
+    return false;
+  };
+  EXPECT_FALSE(flagged(run_json("detect --json " + shell_quote(file.string())).json, "sdxl"));
+  const auto d = run_json("detect --json --known-crops " + shell_quote(file.string()));
+  EXPECT_TRUE(flagged(d.json, "sdxl"));
+  EXPECT_FALSE(flagged(d.json, "sd1"));
+}
+
 TEST(CliWatermark, JpegMetadataIsCarriedOver) {
   vt_test::TempDir tmp;
   auto jpg = media::encode_jpeg(vt_test::photo_like(512, 384, 2), 92);

@@ -3,6 +3,8 @@
 // documented rule, bad input, and zero detections on generated unmarked images.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include <cmath>
 #include <random>
 
@@ -288,6 +290,35 @@ TEST(KnownDwtDct, SmallGrayAndEmptyImagesGiveNoDetection) {
 
 // Procedural unmarked images: flat colours (including saturated ones that decode as all ones),
 // gradients, noise, stripes, checkerboards and text-like strokes. None may be flagged.
+// A crop at an offset that is not a multiple of 8 moves the block grid and the message phase: the
+// default search misses it, the crop search finds it (SD1 and SDXL at several offsets) and reports
+// the grid offset it used.
+TEST(KnownDwtDct, CropSearchFindsMarksInShiftedCrops) {
+  const media::Image base = spiky_textured_image(640, 640, 9);
+  for (size_t g : {size_t{0}, size_t{2}}) {
+    const auto& m = generator_messages()[g];
+    const media::Image marked = embed_dwtdct_float(base, hex_to_bits(m.hex, m.length_bits));
+    for (const auto& [ox, oy] : {std::pair{51, 37}, std::pair{3, 130}}) {
+      const int w = 480, h = 440;
+      media::Image crop = make_image(w, h);
+      for (int y = 0; y < h; ++y) std::memcpy(crop.row(y), marked.row(y + oy) + static_cast<size_t>(ox) * 3, static_cast<size_t>(w) * 3);
+      EXPECT_FALSE(mark_named(watermark::detect_known_marks(crop), m.name).detected) << m.name << " at " << ox << "," << oy;
+      const auto marks = watermark::detect_known_marks(crop, {.search_crops = true});
+      const auto& k = mark_named(marks, m.name);
+      EXPECT_TRUE(k.detected) << m.name << " at " << ox << "," << oy << " p=" << k.p_value;
+      EXPECT_EQ(k.bits_hex, m.hex);
+      // The original's grid starts where the crop's (8 - offset mod 8) mod 8 pixel is.
+      const std::string grid = "-crop+" + std::to_string((8 - ox % 8) % 8) + "+" + std::to_string((8 - oy % 8) % 8);
+      EXPECT_NE(k.variant.find(grid), std::string::npos) << k.variant << " expected " << grid;
+      for (const auto& other : marks) {
+        if (other.name != m.name) {
+          EXPECT_FALSE(other.detected) << other.name;
+        }
+      }
+    }
+  }
+}
+
 TEST(KnownDwtDct, GeneratedUnmarkedImagesAreNeverFlagged) {
   std::vector<media::Image> set;
   std::mt19937 rng(11);
@@ -325,7 +356,10 @@ TEST(KnownDwtDct, GeneratedUnmarkedImagesAreNeverFlagged) {
     set.push_back(img);
   }
   for (int i = 0; i < 4; ++i) set.push_back(textured_image(s, s, 100 + i));
-  for (size_t i = 0; i < set.size(); ++i)
+  for (size_t i = 0; i < set.size(); ++i) {
     for (const auto& k : watermark::detect_known_marks(set[i]))
       EXPECT_FALSE(k.detected) << "image " << i << " " << k.name << " p=" << k.p_value << " " << k.variant;
+    for (const auto& k : watermark::detect_known_marks(set[i], {.search_crops = true}))
+      EXPECT_FALSE(k.detected) << "crop search, image " << i << " " << k.name << " p=" << k.p_value << " " << k.variant;
+  }
 }

@@ -101,6 +101,26 @@ TEST(KnownMarksData, DetectorBeatsTheLibraryWithoutFalsePositives) {
   std::cout << "[ known_dev ] library recovers " << lib_recovered << ", we flag " << ours << "\n";
 }
 
+// With the crop search: the crop_0.8 files (409x409 from a 512x512 original, the grid moved) are
+// found for SD1, SDXL and FLUX (SD2's 32-bit message is not searched), and nothing else is flagged.
+TEST(KnownMarksData, CropSearchFindsTheCroppedFiles) {
+  VT_REQUIRE_SHARED(shared);
+  const auto dir = shared / "data/watermark/known_dev";
+  int crops = 0, found_crops = 0;
+  for (const Row& r : read_labels(dir / "labels.tsv")) {
+    if (r["transform"] != "crop_0.8") continue;
+    const media::Image img = media::decode_image_file((dir / r["file"]).string());
+    const auto marks = watermark::detect_known_marks(img, {.search_crops = true});
+    for (const auto& k : marks) {
+      const bool expected = r["label"] == "marked" && k.name == r["mark"] && k.name != "sd2";
+      EXPECT_EQ(k.detected, expected) << r["file"] << " " << k.name << " p=" << k.p_value << " " << k.variant;
+      if (expected) ++crops, found_crops += k.detected;
+    }
+  }
+  EXPECT_EQ(crops, 6);
+  std::cout << "[ known_dev ] crop search: " << found_crops << " of " << crops << " SD1/SDXL/FLUX crops\n";
+}
+
 // Unmarked natural images: 512x512 and 768x512 crops of the development photos (>= 1920 px), at
 // grid-aligned and odd offsets. None may be flagged.
 TEST(KnownMarksData, PhotoCropsAreNeverFlagged) {

@@ -48,6 +48,13 @@ struct KnownMark {
   std::string bits_hex;       // the decoded bits (first bit most significant), for the best variant
 };
 
-std::vector<KnownMark> detect_known_marks(const media::Image& image);
+struct KnownMarkOptions {
+  // Also look for marks in crops that moved the 8-pixel block grid (every grid offset, common
+  // original widths, every message phase; SD1, SDXL and FLUX.1, not SD2's short message). Several
+  // times slower; p-values then cover both searches (docs/known-marks.md).
+  bool search_crops = false;
+};
+
+std::vector<KnownMark> detect_known_marks(const media::Image& image, const KnownMarkOptions& options = {});
 
 }  // namespace veritrace::watermark

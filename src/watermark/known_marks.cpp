@@ -6,6 +6,7 @@
 #include <numbers>
 
 #include "veritrace/watermark.hpp"
+#include "watermark/known_crops.hpp"
 #include "watermark/known_dwtdct.hpp"
 #include "watermark/known_stats.hpp"
 
@@ -42,7 +43,7 @@ BlockGrid variant_blocks(const known::Plane& u, const Variant& v) {
 
 }  // namespace
 
-std::vector<KnownMark> detect_known_marks(const media::Image& image) {
+std::vector<KnownMark> detect_known_marks(const media::Image& image, const KnownMarkOptions& options) {
   const auto& messages = known::generator_messages();
   std::vector<KnownMark> out;
   for (const auto& m : messages) out.push_back(KnownMark{m.name, "", false, 0.0, 1.0, ""});
@@ -79,15 +80,33 @@ std::vector<KnownMark> detect_known_marks(const media::Image& image) {
       }
     }
   }
+  // With the crop search, two stages are tested: each p-value is corrected within its stage and
+  // doubled (Bonferroni over the stages), and the smaller one is reported.
+  const double stages = options.search_crops ? 2.0 : 1.0;
   for (size_t i = 0; i < messages.size(); ++i) {
     if (best_variant[i].empty()) continue;
     KnownMark& k = out[i];
     k.variant = best_variant[i];
     k.bit_accuracy = best[i].agreement;
-    k.p_value = std::min(1.0, std::exp(best[i].log_p) * hypotheses);
+    k.p_value = std::min(1.0, std::exp(best[i].log_p) * hypotheses * stages);
     k.bits_hex = known::bits_to_hex(best[i].bits);
-    k.detected = k.p_value <= known::kDetectPValue;
   }
+  if (options.search_crops) {
+    double crop_hypotheses = 0;
+    const auto crops = known::search_crops(image, message_bits, &crop_hypotheses);
+    for (size_t i = 0; i < messages.size(); ++i) {
+      if (crops[i].variant.empty()) continue;
+      const double p = std::min(1.0, std::exp(crops[i].score.log_p) * crop_hypotheses * stages);
+      KnownMark& k = out[i];
+      if (p < k.p_value) {
+        k.variant = crops[i].variant;
+        k.bit_accuracy = crops[i].score.agreement;
+        k.p_value = p;
+        k.bits_hex = known::bits_to_hex(crops[i].score.bits);
+      }
+    }
+  }
+  for (auto& k : out) k.detected = !k.variant.empty() && k.p_value <= known::kDetectPValue;
   return out;
 }
 

@@ -30,9 +30,7 @@ double log_hypergeometric_tail(int n, int k, int d, int x0) {
   return std::min(0.0, top + std::log(sum));
 }
 
-namespace {
-
-MessageScore score_bits(std::vector<uint8_t> bits, const std::vector<uint8_t>& message) {
+MessageScore score_decoded_bits(std::vector<uint8_t> bits, const std::vector<uint8_t>& message) {
   const int n = static_cast<int>(message.size());
   int ones = 0, message_ones = 0, agree = 0;
   for (int k = 0; k < n; ++k) {
@@ -50,7 +48,6 @@ MessageScore score_bits(std::vector<uint8_t> bits, const std::vector<uint8_t>& m
   return s;
 }
 
-}  // namespace
 
 namespace {
 
@@ -211,8 +208,8 @@ MessageScore score_message(const BlockVotes& votes, const std::vector<uint8_t>& 
     soft[k] = sum[k] >= 0 ? 1 : 0;  // a tie (constant grids) -> 1, like the library
     hard[k] = vote_bit(hard_ones[k], count[k]);  // the library's own vote
   }
-  MessageScore a = short_message ? score_short_message(votes, message) : score_bits(std::move(soft), message);
-  MessageScore b = score_bits(std::move(hard), message);
+  MessageScore a = short_message ? score_short_message(votes, message) : score_decoded_bits(std::move(soft), message);
+  MessageScore b = score_decoded_bits(std::move(hard), message);
   return b.log_p < a.log_p ? b : a;
 }
 

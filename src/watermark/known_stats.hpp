@@ -44,6 +44,10 @@ struct BlockVotes {
 BlockVotes block_votes(const BlockGrid& grid);
 MessageScore score_message(const BlockVotes& votes, const std::vector<uint8_t>& message);
 
+// A decode scored against the message: agreement, and the hypergeometric p-value of a decode with
+// the same number of ones placed at random (the long-message test of score_message).
+MessageScore score_decoded_bits(std::vector<uint8_t> bits, const std::vector<uint8_t>& message);
+
 // ln P(X >= x0) for X ~ Hypergeometric(population n, successes k, draws d).
 double log_hypergeometric_tail(int n, int k, int d, int x0);
 
