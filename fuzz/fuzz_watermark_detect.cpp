@@ -21,7 +21,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (d.found && (!d.payload || d.p_value >= 1e-6)) __builtin_trap();
   } catch (const Error&) {
   }
-  for (const auto& k : watermark::detect_known_marks(img))
+  // The crop search on one input in four (it is a few times slower).
+  const bool crops = (data[3] & 6) == 6;
+  for (const auto& k : watermark::detect_known_marks(img, {.search_crops = crops}))
     if (k.bit_accuracy < 0 || k.bit_accuracy > 1 || k.p_value < 0 || k.p_value > 1) __builtin_trap();
   return 0;
 }
