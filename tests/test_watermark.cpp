@@ -36,14 +36,7 @@ using vt_test::to_mat;
 cv::Mat natural(int w, int h, uint64_t seed) {
   cv::RNG rng(seed);
   cv::Mat acc(h, w, CV_32FC3, cv::Scalar::all(0));
-  for (double sigma : {1.0, 4.0, 16.0}) {
-    cv::Mat n(h, w, CV_32FC3);
-    rng.fill(n, cv::RNG::NORMAL, 0, 1);
-    cv::GaussianBlur(n, n, cv::Size(0, 0), sigma);
-    cv::Scalar mean, stddev;
-    cv::meanStdDev(n, mean, stddev);
-    acc += n * (18.0 / std::max(1e-6, stddev[0]));
-  }
+  vt_test::add_multiscale_noise(acc, rng);
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x) acc.at<cv::Vec3f>(y, x) += cv::Vec3f(100.0f + 60.0f * x / w, 110.0f, 140.0f - 50.0f * y / h);
   cv::Mat out;

@@ -39,15 +39,7 @@ cv::Mat natural(int w, int h, uint64_t seed) {
   cv::normalize(where, where, 0.1, 1.0, cv::NORM_MINMAX);
   cv::Mat where3;
   cv::merge(std::vector<cv::Mat>{where, where, where}, where3);
-  for (double sigma : {1.0, 4.0, 16.0}) {
-    cv::Mat n(h, w, CV_32FC3);
-    rng.fill(n, cv::RNG::NORMAL, 0, 1);
-    cv::GaussianBlur(n, n, cv::Size(0, 0), sigma);
-    cv::Scalar mean, stddev;
-    cv::meanStdDev(n, mean, stddev);
-    n *= 18.0 / std::max(1e-6, stddev[0]);
-    acc += sigma < 10 ? n.mul(where3) : n;
-  }
+  vt_test::add_multiscale_noise(acc, rng, where3);
   acc += cv::Scalar(120, 110, 100);
   cv::Mat out;
   acc.convertTo(out, CV_8UC3);
