@@ -342,6 +342,16 @@ const std::vector<uint8_t>& zeros() {
   return z;
 }
 
+// `length` zero bytes as chunks of at most 64 KiB: emit(offset within the run, chunk).
+template <typename Emit>
+void for_each_zero_chunk(uint64_t length, Emit&& emit) {
+  for (uint64_t done = 0; done < length;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(length - done, zeros().size()));
+    emit(done, std::span<const uint8_t>(zeros().data(), n));
+    done += n;
+  }
+}
+
 // Writes the output to fd (store slot zeroed); input pieces by copy_file_range when possible.
 // Stops early (without error) when `stop` becomes true.
 class LayoutWriter {
@@ -356,11 +366,7 @@ class LayoutWriter {
       switch (piece.kind) {
         case Piece::Kind::Literal: write_all(fd_, piece.bytes); break;
         case Piece::Kind::Store:
-          for (uint64_t left = length; left > 0;) {
-            size_t n = static_cast<size_t>(std::min<uint64_t>(left, zeros().size()));
-            write_all(fd_, std::span<const uint8_t>(zeros().data(), n));
-            left -= n;
-          }
+          for_each_zero_chunk(length, [&](uint64_t, std::span<const uint8_t> chunk) { write_all(fd_, chunk); });
           break;
         case Piece::Kind::StoreCrc32: {
           std::array<uint8_t, 4> crc{};
@@ -433,11 +439,7 @@ void observe_layout(const ByteSource& input, const EmbedLayout& layout, const Pi
     switch (piece.kind) {
       case Piece::Kind::Literal: observer(position, piece.bytes); break;
       case Piece::Kind::Store:
-        for (uint64_t done = 0; done < length;) {
-          size_t n = static_cast<size_t>(std::min<uint64_t>(length - done, zeros().size()));
-          observer(position + done, std::span<const uint8_t>(zeros().data(), n));
-          done += n;
-        }
+        for_each_zero_chunk(length, [&](uint64_t done, std::span<const uint8_t> chunk) { observer(position + done, chunk); });
         break;
       case Piece::Kind::StoreCrc32: {
         std::array<uint8_t, 4> crc{};
