@@ -294,6 +294,36 @@ TEST(Watermark, FlatImagesEmbedWithoutVisibleChangeAndDetectNothing) {
   EXPECT_FALSE(wm::detect(original).found);
 }
 
+// Perceptual masking: where the picture is smooth (a gentle gradient, like a clear sky) the change
+// stays near one grey level whatever the image-wide gain, and textured areas take more.
+TEST(Watermark, SmoothAreasGetASmallChangeTexturedAreasMore) {
+  const int w = 768, h = 512;
+  cv::Mat img = natural(w, h, 21);
+  for (int y = 0; y < h / 2; ++y)
+    for (int x = 0; x < w; ++x) img.at<cv::Vec3b>(y, x) = cv::Vec3b(static_cast<uint8_t>(90 + 60 * x / w), 120, static_cast<uint8_t>(160 - 40 * y / h));
+  const Image original = from_mat(img);
+  const Image marked = wm::embed(original, 0x5a5a5a5a5a5a5a5aULL);
+  auto change = [&](int y0, int y1) {
+    double sum = 0;
+    int worst = 0;
+    size_t n = 0;
+    for (int y = y0; y < y1; ++y)
+      for (int x = 16; x < w - 16; ++x) {
+        const int d = static_cast<int>(marked.row(y)[x * 3 + 1]) - original.row(y)[x * 3 + 1];
+        sum += d * d, worst = std::max(worst, std::abs(d)), ++n;
+      }
+    return std::pair{std::sqrt(sum / static_cast<double>(n)), worst};
+  };
+  const auto [smooth_rms, smooth_max] = change(16, h / 2 - 16);
+  const auto [textured_rms, textured_max] = change(h / 2 + 16, h - 16);
+  EXPECT_LE(smooth_rms, 1.0);
+  EXPECT_LE(smooth_max, 2);
+  EXPECT_GT(textured_rms, 1.5 * smooth_rms);
+  EXPECT_GE(psnr(original, marked), 42.0);
+  EXPECT_GE(ssim(original, marked), 0.98);
+  EXPECT_TRUE(wm::detect(marked).found);
+}
+
 TEST(Watermark, UnmarkedImagesGiveNoDetection) {
   std::vector<cv::Mat> images;
   cv::RNG rng(11);
