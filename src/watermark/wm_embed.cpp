@@ -40,7 +40,6 @@ cv::Mat local_variance(const cv::Mat& half, int side) {
 // The mask's amplitude at a gain g: min(g * shape, cap), both at 1/kMaskScale resolution.
 struct Amplitude {
   cv::Mat shape, cap;
-  float at(int r, int x, double gain) const { return std::min(static_cast<float>(gain) * shape.at<float>(r, x), cap.at<float>(r, x)); }
   cv::Mat at_gain(double gain) const {
     cv::Mat out = shape * gain;
     return cv::min(out, cap);
@@ -60,8 +59,9 @@ struct Amplitude {
   // The gain whose RMS is `target` (the largest useful gain if the caps keep it below).
   double gain_for_rms(double target) const {
     double hi = 1.0;
-    while (rms(hi) < target && hi < 64) hi *= 2;
-    if (rms(hi) < target) return hi;
+    double at_hi = rms(hi);
+    while (at_hi < target && hi < 64) at_hi = rms(hi *= 2);
+    if (at_hi < target) return hi;
     double lo = 0;
     for (int it = 0; it < 20; ++it) {
       const double mid = 0.5 * (lo + hi);
