@@ -62,19 +62,27 @@ ComplexBuf alloc_complex(size_t n) {
   return ComplexBuf(p);
 }
 
-// FFTW planning is not thread-safe: plans are made once per size under a mutex and kept for the
-// process; executing a plan on new arrays (fftwf_execute_dft_r2c) is thread-safe.
+// FFTW planning is not thread-safe: plans are made once per size under a mutex and kept until the
+// process exits (destroyed then, so leak checkers stay quiet); executing a plan on new arrays
+// (fftwf_execute_dft_r2c) is thread-safe.
+struct PlanCache {
+  std::mutex mutex;
+  std::map<int, fftwf_plan> plans;
+  ~PlanCache() {
+    for (auto& [n, p] : plans) fftwf_destroy_plan(p);
+  }
+};
+
 fftwf_plan r2c_plan(int n) {
-  static std::mutex mutex;
-  static std::map<int, fftwf_plan> plans;
-  std::lock_guard<std::mutex> lock(mutex);
-  auto it = plans.find(n);
-  if (it != plans.end()) return it->second;
+  static PlanCache cache;
+  std::lock_guard<std::mutex> lock(cache.mutex);
+  auto it = cache.plans.find(n);
+  if (it != cache.plans.end()) return it->second;
   FloatBuf in = alloc_floats(static_cast<size_t>(n) * n);
   ComplexBuf out = alloc_complex(static_cast<size_t>(n) * (n / 2 + 1));
   fftwf_plan p = fftwf_plan_dft_r2c_2d(n, n, in.get(), out.get(), FFTW_ESTIMATE);
   if (!p) throw Error(ErrorKind::Internal, "frequency: FFTW could not plan a transform");
-  plans.emplace(n, p);
+  cache.plans.emplace(n, p);
   return p;
 }
 
