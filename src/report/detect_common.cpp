@@ -164,7 +164,7 @@ const char* status_words(Status s) {
   return "failed";
 }
 
-const char* points_to_words(Finding f) { return f == Finding::Synthetic ? "AI generation" : "local edits"; }
+const char* points_to_words(Finding f) { return f == Finding::Synthetic ? "AI generation" : "editing"; }
 
 std::string generator_display(const std::string& family) {
   static const std::map<std::string, const char*, std::less<>> names = {

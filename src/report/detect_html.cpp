@@ -55,6 +55,17 @@ std::string badge(const FileReport& r) {
                      t.label);
 }
 
+// A path as its file name (prominent) and its folder (muted), both escaped.
+struct PathParts {
+  std::string name, folder;
+};
+PathParts split_path(const std::string& path) {
+  if (path.empty()) return {"(unnamed)", ""};
+  const size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos || slash + 1 == path.size()) return {esc(path), ""};
+  return {esc(path.substr(slash + 1)), esc(path.substr(0, slash + 1))};
+}
+
 std::string file_id(size_t index) { return fmt::format("file-{}", index + 1); }
 
 // What happened to a file in a few words for the summary table.
@@ -84,7 +95,9 @@ const char* media_words(detect::MediaType t) {
 
 std::string meta_line(const FileReport& r) {
   std::vector<std::string> parts;
-  if (!r.format.empty()) parts.push_back(esc(upper(r.format)) + " " + media_words(r.media_type));
+  // "image/jpeg" or "jpeg" -> "JPEG image"
+  std::string format = r.format.substr(r.format.find('/') == std::string::npos ? 0 : r.format.find('/') + 1);
+  if (!format.empty()) parts.push_back(esc(upper(format)) + " " + media_words(r.media_type));
   else parts.push_back(media_words(r.media_type));
   if (r.width > 0 && r.height > 0) parts.push_back(fmt::format("{} \u00D7 {} pixels", r.width, r.height));
   if (std::isfinite(r.timing_ms) && r.timing_ms > 0) parts.push_back(fmt::format("checked in {:.0f} ms", r.timing_ms));
@@ -265,23 +278,30 @@ std::string main_figure(const FileReport& r, const Picture& pic) {
 }
 
 std::string gallery(const FileReport& r, const Picture& pic) {
-  std::string items;
+  std::string items, quiet;
   for (const auto& d : r.detectors) {
     if (d.status != Status::Applied || d.evidence.heatmap.empty()) continue;
     std::optional<detail::HeatmapImage> stats;
     std::string fig = overlay_figure(pic, &d.evidence.heatmap, &d.evidence.regions, r.width, r.height, kGallerySide,
                                      "", &stats);
     if (fig.empty()) continue;
+    if (stats && stats->peak < 0.1 && d.evidence.regions.empty()) {  // nothing would show: say so instead
+      quiet += (quiet.empty() ? "" : ", ") + esc(detail::detector_title(d.name));
+      continue;
+    }
     std::string caption = "<strong>" + esc(detail::detector_title(d.name)) + "</strong>";
     if (stats) caption += " \u2014 " + marked_words(*stats);
     fig.insert(fig.size() - std::string("</figure>").size(), "<figcaption>" + caption + "</figcaption>");
     items += fig;
   }
-  if (items.empty()) return {};
-  return "<h3>Maps from individual checks</h3><p class=\"explain\">Each check that can point at areas drew its own "
-         "map with the same colour scale. Areas marked by several independent checks deserve the most "
-         "attention.</p><div class=\"gallery\">" +
+  if (items.empty() && quiet.empty()) return {};
+  std::string s = "<h3>Maps from individual checks</h3>";
+  if (!items.empty())
+    s += "<p class=\"explain\">Each check that can point at areas drew its own map with the same colour scale. Areas "
+         "marked by several independent checks deserve the most attention.</p><div class=\"gallery\">" +
          items + "</div>";
+  if (!quiet.empty()) s += "<p>" + quiet + ": no area marked.</p>";
+  return s;
 }
 
 // ---- checks ----
@@ -293,7 +313,7 @@ std::string numbers_line(const DetectorResult& d) {
     if (++n > 6) break;
     s += (s.empty() ? "" : " \u00B7 ") + esc(name) + " " + esc(detail::human_number(value));
   }
-  return s.empty() ? s : "<div class=\"nums\">Measurements: " + s + "</div>";
+  return s.empty() ? s : "<div class=\"nums\">Technical measurements: " + s + "</div>";
 }
 
 std::string check_row(const DetectorResult& d, const HtmlOptions& o) {
@@ -306,7 +326,7 @@ std::string check_row(const DetectorResult& d, const HtmlOptions& o) {
   switch (d.status) {
     case Status::Applied: {
       cls = "ok";
-      res = "<span class=\"st st-applied\">\u2713 checked</span><span class=\"explain\">high values point to " +
+      res = "<span class=\"st st-applied\">\u2713 checked</span><span class=\"explain\">looks for signs of " +
             std::string(detail::points_to_words(d.points_to)) + "</span>";
       if (d.decision != detect::Decision::None) res += "<span class=\"decisive\">decisive</span>";
       if (auto p = detail::finite(d.probability))
@@ -415,12 +435,24 @@ std::string caveats(const FileReport& r) {
   return "<h3>Limits of this result</h3><ul class=\"caveats\">" + items + "</ul>";
 }
 
+// The c2pa check found no record: say so (the provenance object then has no "c2pa" key).
+std::string no_credentials_note(const FileReport& r) {
+  if (r.provenance.is_object() && r.provenance.contains("c2pa")) return {};
+  for (const auto& d : r.detectors)
+    if (d.name == "c2pa" && d.status == Status::NotApplicable)
+      return "<div class=\"prov-block\"><h4>Content Credentials (C2PA)</h4><p>None: " +
+             esc(d.reason.empty() ? std::string("no Content Credentials") : d.reason) +
+             ". <span class=\"muted\">Most files carry none; their absence says nothing about the file.</span></p></div>";
+  return {};
+}
+
 // ---- one file ----
 
 std::string file_section(const FileReport& r, size_t index, bool batch, const HtmlOptions& o, bool& images_left) {
   std::string s = fmt::format("<section class=\"file card\" id=\"{}\">", file_id(index));
-  s += fmt::format("<h2><span class=\"idx\">{}</span><span class=\"path\">{}</span></h2>", index + 1,
-                   esc(r.path.empty() ? std::string("(unnamed)") : r.path));
+  const PathParts pp = split_path(r.path);
+  s += fmt::format("<h2><span class=\"idx\">{}</span><span class=\"path\">{}</span></h2>", index + 1, pp.name);
+  if (!pp.folder.empty()) s += "<p class=\"folder path\">in " + pp.folder + "</p>";
   if (r.error) {
     s += "<p class=\"meta\">The file could not be opened or decoded, so no check ran.</p>" + verdict_box(r);
     if (batch) s += "<p><a class=\"top-link\" href=\"#summary\">\u2191 back to the summary</a></p>";
@@ -449,7 +481,7 @@ std::string file_section(const FileReport& r, size_t index, bool batch, const Ht
 
   s += "<h3>Origin records (provenance)</h3><p class=\"explain\">Signed records and watermarks that say where the "
        "file comes from. Only records whose signature checks out count as evidence.</p>" +
-       detail::provenance_html(r.provenance);
+       no_credentials_note(r) + detail::provenance_html(r.provenance);
   s += checks_table(r, o);
   s += gallery(r, pic);
   s += caveats(r);
@@ -472,10 +504,12 @@ std::string summary_table(const std::vector<FileReport>& reports) {
     const FileReport& r = reports[i];
     const auto score = detail::finite(r.score);
     std::string gen = r.generator && !r.generator->empty() ? esc(detail::generator_display(*r.generator)) : "";
+    const PathParts pp = split_path(r.path);
     rows += fmt::format(
-        "<tr><td class=\"num\">{}</td><td><a class=\"path\" href=\"#{}\">{}</a></td><td>{} {}</td><td "
-        "class=\"num\">{}</td><td>{}</td></tr>",
-        i + 1, file_id(i), esc(r.path.empty() ? std::string("(unnamed)") : r.path), badge(r),
+        "<tr><td class=\"num\">{}</td><td><a class=\"path\" href=\"#{}\">{}</a>{}</td><td>{}<span "
+        "class=\"vwords\">{}</span></td><td class=\"num\">{}</td><td>{}</td></tr>",
+        i + 1, file_id(i), pp.name,
+        pp.folder.empty() ? "" : "<span class=\"folder path\">" + pp.folder + "</span>", badge(r),
         esc(verdict_cell_words(r)), score ? fmt::format("{:.2f}", *score) : "\u2014", gen);
   }
   return fmt::format(

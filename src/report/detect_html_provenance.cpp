@@ -56,7 +56,7 @@ const std::map<std::string, Words, std::less<>>& field_words() {
       {"manifest_count", {"Number of records", ""}},
       {"claim_generator", {"Made or saved with", "The program that wrote the record."}},
       {"claim_generator_info", {"Made or saved with", "The program that wrote the record."}},
-      {"signer", {"Signed by", "The name in the signing certificate."}},
+      {"signer", {"Signer's certificate", "Who signed the record, as their certificate says."}},
       {"signed_by", {"Signed by", "The name in the signing certificate."}},
       {"common_name", {"Signed by", "The name in the signing certificate."}},
       {"issuer", {"Certificate issued by", ""}},
@@ -141,6 +141,24 @@ const char* state_meaning(std::string_view s) {
   return nullptr;
 }
 
+// Keys shown first, in this order (the answer first, details after); the rest follow alphabetically.
+int key_rank(std::string_view key) {
+  static constexpr std::string_view order[] = {
+      "state", "validation_state", "ai_generated", "digital_source_type", "digital_source_types", "claim_generator",
+      "claim_generator_info", "signer", "common_name", "signed_by", "issuer", "time", "name", "detected", "found",
+      "payload", "p_value", "bit_accuracy", "failures", "manifest_source", "active_manifest", "ingredients", "title",
+      "relationship", "valid"};
+  for (size_t i = 0; i < std::size(order); ++i)
+    if (order[i] == key) return static_cast<int>(i);
+  return static_cast<int>(std::size(order));
+}
+
+std::vector<std::string> ordered_keys(std::vector<std::string> keys) {
+  std::stable_sort(keys.begin(), keys.end(),
+                   [](const std::string& a, const std::string& b) { return key_rank(a) < key_rank(b); });
+  return keys;
+}
+
 struct Budget {
   int nodes = 1500;  // total values rendered for one file
 };
@@ -166,7 +184,7 @@ std::string humanise_key(const std::string& key) {
 }
 
 std::string scalar_html(const std::string& key, const json& v) {
-  if (v.is_null()) return "<span class=\"muted\">none</span>";
+  if (v.is_null()) return "<span class=\"muted\">not recorded</span>";
   if (v.is_boolean()) return v.get<bool>() ? "yes" : "no";
   if (v.is_number()) return html_escape(human_number(v.get<double>()));
   if (!v.is_string()) return {};
@@ -177,6 +195,10 @@ std::string scalar_html(const std::string& key, const json& v) {
   }
   if (key == "manifest_source") {
     if (const char* m = manifest_source_meaning(s)) return html_escape(m);
+  }
+  if (key == "name" || key == "generator") {
+    const std::string shown = generator_display(s);
+    if (shown != s) return html_escape(shown) + " <span class=\"muted\">(" + short_text(s) + ")</span>";
   }
   // IPTC digital source type: the term of a URL such as http://cv.iptc.org/newscodes/digitalsourcetype/X.
   std::string_view term = s;
@@ -194,7 +216,9 @@ std::string value_html(const std::string& key, const json& v, int depth, Budget&
 std::string object_html(const json& obj, int depth, Budget& budget) {
   std::string s = "<table class=\"kv\">";
   size_t n = 0;
-  for (auto it = obj.begin(); it != obj.end(); ++it) {
+  std::vector<std::string> keys;
+  for (auto it = obj.begin(); it != obj.end(); ++it) keys.push_back(it.key());
+  for (const std::string& key : ordered_keys(std::move(keys))) {
     if (budget.nodes <= 0) {
       s += "<tr><td colspan=\"2\" class=\"muted\">(more entries not shown)</td></tr>";
       break;
@@ -204,12 +228,12 @@ std::string object_html(const json& obj, int depth, Budget& budget) {
       break;
     }
     const auto& fw = field_words();
-    auto w = fw.find(it.key());
-    std::string label = w != fw.end() ? w->second.label : humanise_key(it.key());
+    auto w = fw.find(key);
+    std::string label = w != fw.end() ? w->second.label : humanise_key(key);
     std::string explain = w != fw.end() && *w->second.explain ? w->second.explain : "";
     s += "<tr><th>" + label;
     if (!explain.empty()) s += "<span class=\"explain\">" + explain + "</span>";
-    s += "</th><td>" + value_html(it.key(), it.value(), depth + 1, budget) + "</td></tr>";
+    s += "</th><td>" + value_html(key, obj.at(key), depth + 1, budget) + "</td></tr>";
   }
   return s + "</table>";
 }
@@ -250,6 +274,7 @@ std::string value_html(const std::string& key, const json& v, int depth, Budget&
     }
   }
   if (flat && !columns.empty() && columns.size() <= 8) {
+    columns = ordered_keys(std::move(columns));
     s = "<table class=\"kv grid\"><thead><tr>";
     for (const auto& c : columns) {
       auto w = field_words().find(c);

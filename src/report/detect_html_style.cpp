@@ -29,7 +29,11 @@ table{border-collapse:collapse;width:100%}
 table.sum th,table.sum td{text-align:left;padding:7px 10px;border-bottom:1px solid var(--line);vertical-align:middle}
 table.sum th{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted)}
 table.sum td.num{font-variant-numeric:tabular-nums;white-space:nowrap}
-table.sum a{color:var(--ink)}
+table.sum a{color:var(--ink);font-weight:700}
+table.sum td.num{width:1%}
+.folder{display:block;color:var(--muted);font-size:12px;font-weight:400}
+p.folder{margin:0 0 2px}
+.vwords{display:block;font-size:13px;color:var(--muted);margin-top:2px}
 .path{word-break:break-all;font-family:"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:.92em}
 .badge{display:inline-flex;align-items:center;gap:5px;border-radius:999px;padding:1px 10px 1px 8px;font-size:13px;
 font-weight:700;border:1px solid currentColor;white-space:nowrap}
