@@ -15,6 +15,8 @@ void add_repo_commands(CLI::App& app, Action& run);  // `repo` (cmd_repo.cpp)
 void add_watermark_commands(CLI::App& app, Action& run);  // `watermark` (cmd_watermark.cpp)
 void add_c2pa_keygen(CLI::App& c2pa, Action& run);  // `c2pa keygen` (cmd_c2pa_keygen.cpp)
 void add_c2pa_sign(CLI::App& c2pa, Action& run);
+void add_detect_command(CLI::App& app, Action& run);  // `detect` (cmd_detect.cpp)
+void add_eval_command(CLI::App& app, Action& run);    // `eval` (cmd_eval.cpp)
 
 // Exit code helpers shared by subcommands.
 int worst(int a, int b);

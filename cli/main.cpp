@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
   veritrace::cli::add_c2pa_commands(app, run);
   veritrace::cli::add_repo_commands(app, run);
   veritrace::cli::add_watermark_commands(app, run);
+  veritrace::cli::add_detect_command(app, run);
+  veritrace::cli::add_eval_command(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,212 @@
+// Veritrace detection: is this file real, AI-generated or manipulated, and why do we think so?
+//
+//   detect::Engine engine(detect::EngineOptions{});         // the default detectors
+//   detect::FileReport r = engine.analyze_file("photo.jpg");
+//   r.verdict, r.score, r.generator, r.detectors[i].evidence.summary
+//   nlohmann::json j = detect::to_json(r);                  // schema veritrace.detect/1
+//
+// One pipeline: the file is read and decoded once, every detector that applies runs on the decoded
+// sample, and fusion turns their calibrated probabilities (and provenance rules) into one verdict.
+// Detectors are small classes behind `Detector`; images now, video and audio later, one engine.
+// Pixels alone never say "authentic": the best a file without evidence gets is `no_evidence`.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "veritrace/core.hpp"
+#include "veritrace/media.hpp"
+
+namespace veritrace::detect {
+
+inline constexpr const char* kSchemaVersion = "veritrace.detect/1";
+
+enum class MediaType { Image, Video, Audio };
+enum class Status { Applied, NotApplicable, Error };
+enum class Verdict { Synthetic, Manipulated, Unsure, NoEvidence, NotApplicable };
+// What a high score of a detector points to.
+enum class Finding { Synthetic, Manipulated };
+
+const char* media_type_name(MediaType t);
+const char* status_name(Status s);
+const char* verdict_name(Verdict v);
+const char* finding_name(Finding f);
+
+// A map over the analysed image (stored pixel orientation), values in [0, 1], brighter = more
+// likely altered. Row-major. Its size is the image's or a uniform downscale of it (large images:
+// maps are kept coarse in memory); heatmap_png() scales it to the image's size when written.
+struct Heatmap {
+  int width = 0;
+  int height = 0;
+  std::vector<float> values;
+  bool empty() const { return width <= 0 || height <= 0 || values.empty(); }
+};
+
+struct Region {  // pixels, in the analysed image
+  int x = 0, y = 0, width = 0, height = 0;
+  double score = 0.0;
+  std::string label;  // e.g. "source", "copy"
+};
+
+struct TimeRange {  // seconds, for video and audio
+  double start_s = 0.0, end_s = 0.0;
+  double score = 0.0;
+  std::string label;
+};
+
+struct Evidence {
+  std::string summary;                                  // one plain sentence
+  std::vector<std::pair<std::string, double>> numbers;  // named measurements
+  nlohmann::json details = nlohmann::json::object();    // structured extras (fields found, ...)
+  Heatmap heatmap;                                      // empty when the detector does not localise
+  std::vector<Region> regions;
+  std::vector<TimeRange> time_ranges;
+};
+
+// A rule-based conclusion that overrides statistics (provenance, generator marks, metadata that
+// names a generator). `None` for statistical detectors.
+enum class Decision { None, Synthetic, Manipulated };
+
+struct DetectorResult {
+  std::string name;
+  std::string version;
+  Status status = Status::NotApplicable;
+  std::string reason;                 // why not applicable, or the error message
+  std::optional<double> score;        // the detector's raw score (its own scale)
+  std::optional<double> probability;  // calibrated P(synthetic or manipulated); unset: not calibrated
+  Finding points_to = Finding::Synthetic;
+  Decision decision = Decision::None;
+  std::optional<std::string> generator;  // a generator family named by this evidence
+  Evidence evidence;
+  double elapsed_ms = 0.0;
+};
+
+// What every detector receives: the file's bytes and its decoded form, made once.
+struct Sample {
+  std::string path;                   // as given by the caller
+  MediaType media_type = MediaType::Image;
+  std::span<const uint8_t> bytes;     // the whole encoded file
+  media::ImageFormat format = media::ImageFormat::Unknown;
+  // Stored pixel orientation (EXIF orientation not applied: JPEG grids stay aligned), 3-channel RGB
+  // (gray replicated, alpha dropped). Heatmaps use this geometry. Null when the pixels cannot be
+  // decoded (then only detectors with needs_pixels() == false run).
+  const media::Image* image = nullptr;
+  // Set when the detector runs on a file whose metadata was stripped and re-encoded (eval
+  // --normalize); metadata detectors then see nothing, by design.
+  bool normalized = false;
+};
+
+class Detector {
+ public:
+  virtual ~Detector() = default;
+  virtual std::string name() const = 0;
+  virtual std::string version() const = 0;
+  virtual bool applies_to(MediaType type) const = 0;
+  // Whether the detector localises (writes heatmaps); informational.
+  virtual bool localizes() const { return false; }
+  // Whether it needs decoded pixels (Sample::image). Provenance does not: it also runs on files whose
+  // pixels cannot be decoded (TIFF, HEIF, PDF, video, audio).
+  virtual bool needs_pixels() const { return true; }
+  // Thread-safe: the engine calls run() for several files at once. Returns a result with status
+  // Applied, NotApplicable (with a reason) or Error; may throw veritrace::Error, which the engine
+  // turns into Status::Error for this detector only.
+  virtual DetectorResult run(const Sample& sample) const = 0;
+};
+
+struct EngineOptions;
+
+// Every built-in detector, in report order (name -> factory).
+struct DetectorInfo {
+  std::string name;
+  std::string description;
+  bool enabled_by_default = true;
+  std::function<std::unique_ptr<Detector>(const EngineOptions&)> make;
+};
+const std::vector<DetectorInfo>& builtin_detectors();
+
+struct Thresholds {
+  double threshold = 0.5;     // fused score at or above threshold + band: flagged
+  double unsure_band = 0.15;  // scores in [threshold - band, threshold + band) are `unsure`
+};
+
+struct EngineOptions {
+  std::vector<std::string> detectors;     // names; empty = every detector enabled by default
+  std::optional<double> threshold;        // overrides the shipped threshold
+  std::optional<double> unsure_band;
+  std::vector<std::string> trust_anchor_files;  // C2PA trust anchors (PEM)
+  bool no_trust_check = false;            // C2PA: check everything but the chain's trust
+  bool use_repository = true;             // C2PA: recover stripped credentials by watermark
+  std::string repository_path;            // empty: the default repository, when it exists
+  bool keep_heatmaps = true;              // false: drop heatmaps after fusion to save memory
+  bool normalize = false;                 // decode, strip metadata, re-encode as PNG before detecting
+  uint64_t max_pixels = media::kDefaultMaxPixels;
+  uint64_t max_file_bytes = media::kMaxEncodedBytes;
+};
+
+struct FileReport {
+  std::string path;
+  MediaType media_type = MediaType::Image;
+  std::optional<std::string> error;       // set when the file could not be read at all
+  std::string error_kind;                 // error_kind_name() of the error
+  Verdict verdict = Verdict::NotApplicable;
+  std::optional<double> score;            // fused P(synthetic or manipulated); unset: nothing applied
+  std::optional<std::string> generator;
+  std::vector<std::string> reasons;       // plain sentences, most weighty first
+  nlohmann::json provenance = nlohmann::json::object();
+  std::vector<DetectorResult> detectors;
+  Heatmap heatmap;                        // the fused localisation map, when any detector localised
+  std::string heatmap_path;               // set by the caller when it wrote the heatmap
+  int width = 0, height = 0;
+  std::string format;
+  double timing_ms = 0.0;
+  // The analysed pixels as a small JPEG (long side <= 768) for HTML reports; filled only when
+  // EngineOptions asks for it through analyze(..., keep_preview = true).
+  std::vector<uint8_t> preview_jpeg;
+  int preview_width = 0, preview_height = 0;
+};
+
+class Engine {
+ public:
+  // Throws Error(Usage) for an unknown detector name or a bad threshold, Error(Io/Key) when the
+  // trust anchors cannot be read.
+  explicit Engine(EngineOptions options = {});
+  ~Engine();
+  Engine(Engine&&) noexcept;
+  Engine& operator=(Engine&&) noexcept;
+
+  // Never throws for bad input: an unreadable file gives a report with `error` set.
+  FileReport analyze_file(const std::string& path, bool keep_preview = false) const;
+  FileReport analyze_bytes(std::vector<uint8_t> bytes, const std::string& name, bool keep_preview = false) const;
+
+  // Runs over many files with `threads` workers (0 = hardware concurrency), at most `threads`
+  // files in memory at once. `on_done(index, report)` is called as each file finishes (any order,
+  // one call at a time).
+  void analyze_many(const std::vector<std::string>& paths, unsigned threads,
+                    const std::function<void(size_t, FileReport&&)>& on_done, bool keep_preview = false) const;
+
+  const Thresholds& thresholds() const;
+  std::vector<std::string> detector_names() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The report model as JSON (schema veritrace.detect/1, docs/json-schema.md). Heatmaps are not
+// inlined: `heatmap` is the path the caller wrote, when any.
+nlohmann::json to_json(const FileReport& report);
+
+// An 8-bit grey PNG of a heatmap (0 -> 0, 1 -> 255), scaled (bilinear) to width x height.
+std::vector<uint8_t> heatmap_png(const Heatmap& map, int width, int height);
+// The map scaled to width x height (bilinear), values clamped to [0, 1].
+Heatmap resize_heatmap(const Heatmap& map, int width, int height);
+
+}  // namespace veritrace::detect

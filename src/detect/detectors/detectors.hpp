@@ -1,0 +1,24 @@
+// The built-in detectors, one file each under src/detect/detectors/. Internal to the detect module:
+// the engine makes them through builtin_detectors() (src/detect/registry.cpp).
+#pragma once
+#include <memory>
+
+#include "veritrace/detect.hpp"
+
+namespace veritrace::detect {
+
+// Provenance: C2PA manifests (AI digital source types, validity) and watermarks (ours, the
+// generators' known marks).
+std::unique_ptr<Detector> make_c2pa_detector(const EngineOptions& options);  // "c2pa"  (c2pa.cpp)
+std::unique_ptr<Detector> make_watermark_detector();   // "watermarks"  (watermarks.cpp)
+// Metadata: EXIF/XMP/IPTC (exiv2), PNG text chunks, JPEG quantisation tables.
+std::unique_ptr<Detector> make_metadata_detector();    // "metadata"    (metadata.cpp)
+// Pixel forensics.
+std::unique_ptr<Detector> make_frequency_detector();   // "frequency"   (frequency.cpp)
+std::unique_ptr<Detector> make_jpeg_ghost_detector();  // "jpeg_ghost"  (jpeg_ghost.cpp)
+std::unique_ptr<Detector> make_noise_detector();       // "noise"       (noise.cpp)
+std::unique_ptr<Detector> make_block_grid_detector();  // "block_grid"  (block_grid.cpp)
+std::unique_ptr<Detector> make_cfa_detector();         // "cfa"         (cfa.cpp)
+std::unique_ptr<Detector> make_copy_move_detector();   // "copy_move"   (copy_move.cpp)
+
+}  // namespace veritrace::detect

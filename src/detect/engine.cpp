@@ -1,0 +1,285 @@
+// The detection engine: read once, decode once, run the applicable detectors, fuse.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <new>
+#include <thread>
+
+#include "detect/detectors/detectors.hpp"
+#include "detect/fusion.hpp"
+#include "formats/formats.hpp"
+
+namespace veritrace::detect {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+MediaType media_type_of(formats::Format f, const std::string& mime) {
+  if (mime.rfind("video/", 0) == 0) return MediaType::Video;
+  if (mime.rfind("audio/", 0) == 0 || f == formats::Format::Wav || f == formats::Format::Mp3 ||
+      f == formats::Format::Flac)
+    return MediaType::Audio;
+  return MediaType::Image;
+}
+
+// A small JPEG of the analysed pixels for HTML reports (long side <= 768).
+void make_preview(const media::Image& image, FileReport& report) {
+  const int long_side = std::max(image.width, image.height);
+  const double k = long_side > 768 ? 768.0 / long_side : 1.0;
+  media::Image small;
+  if (k < 1.0) {
+    small.width = std::max(1, static_cast<int>(std::lround(image.width * k)));
+    small.height = std::max(1, static_cast<int>(std::lround(image.height * k)));
+    small.channels = image.channels;
+    small.pixels.resize(static_cast<size_t>(small.width) * small.height * small.channels);
+    // Box-average the source pixels that fall in each preview pixel.
+    for (int y = 0; y < small.height; ++y) {
+      const int y0 = static_cast<int>(y / k), y1 = std::max(y0 + 1, std::min(image.height, static_cast<int>((y + 1) / k)));
+      for (int x = 0; x < small.width; ++x) {
+        const int x0 = static_cast<int>(x / k), x1 = std::max(x0 + 1, std::min(image.width, static_cast<int>((x + 1) / k)));
+        for (int c = 0; c < image.channels; ++c) {
+          uint32_t sum = 0;
+          for (int yy = y0; yy < y1; ++yy)
+            for (int xx = x0; xx < x1; ++xx) sum += image.row(yy)[xx * image.channels + c];
+          small.row(y)[x * small.channels + c] = static_cast<uint8_t>(sum / static_cast<uint32_t>((y1 - y0) * (x1 - x0)));
+        }
+      }
+    }
+  }
+  const media::Image& src = k < 1.0 ? small : image;
+  report.preview_jpeg = media::encode_jpeg(src, 85);
+  report.preview_width = src.width;
+  report.preview_height = src.height;
+}
+
+DetectorResult run_one(const Detector& d, const Sample& sample) {
+  const auto t0 = Clock::now();
+  DetectorResult r;
+  try {
+    r = d.run(sample);
+  } catch (const Error& e) {
+    r = DetectorResult{};
+    r.status = Status::Error;
+    r.reason = e.what();
+  } catch (const std::bad_alloc&) {
+    r = DetectorResult{};
+    r.status = Status::Error;
+    r.reason = "out of memory";
+  } catch (const std::exception& e) {
+    r = DetectorResult{};
+    r.status = Status::Error;
+    r.reason = std::string("internal error: ") + e.what();
+  }
+  r.name = d.name();
+  r.version = d.version();
+  if (r.score && !std::isfinite(*r.score)) {
+    r.status = Status::Error;
+    r.reason = "the detector produced a non-finite score";
+    r.score.reset();
+  }
+  r.elapsed_ms = ms_since(t0);
+  return r;
+}
+
+}  // namespace
+
+struct Engine::Impl {
+  EngineOptions options;
+  Thresholds thresholds;
+  const FusionModel* model = nullptr;
+  std::vector<std::unique_ptr<Detector>> detectors;
+
+  FileReport analyze(std::vector<uint8_t> bytes, const std::string& name, bool keep_preview) const;
+};
+
+Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->model = &FusionModel::shipped();
+  impl_->thresholds = impl_->model->thresholds;
+  if (options.threshold) impl_->thresholds.threshold = *options.threshold;
+  if (options.unsure_band) impl_->thresholds.unsure_band = *options.unsure_band;
+  const Thresholds& t = impl_->thresholds;
+  if (!(t.threshold > 0 && t.threshold < 1))
+    throw Error(ErrorKind::Usage, fmt::format("--threshold must be between 0 and 1 (exclusive), got {}", t.threshold));
+  if (!(t.unsure_band >= 0 && t.unsure_band < 0.5))
+    throw Error(ErrorKind::Usage, fmt::format("--unsure-band must be in [0, 0.5), got {}", t.unsure_band));
+  const auto& all = builtin_detectors();
+  for (const auto& want : options.detectors) {
+    if (std::none_of(all.begin(), all.end(), [&](const DetectorInfo& i) { return i.name == want; })) {
+      std::string names;
+      for (const auto& i : all) names += (names.empty() ? "" : ", ") + i.name;
+      throw Error(ErrorKind::Usage, fmt::format("unknown detector '{}' (known: {})", want, names));
+    }
+  }
+  for (const auto& info : all) {
+    const bool chosen = options.detectors.empty()
+                            ? info.enabled_by_default
+                            : std::find(options.detectors.begin(), options.detectors.end(), info.name) !=
+                                  options.detectors.end();
+    if (chosen) impl_->detectors.push_back(info.make(options));
+  }
+  impl_->options = std::move(options);
+}
+
+Engine::~Engine() = default;
+Engine::Engine(Engine&&) noexcept = default;
+Engine& Engine::operator=(Engine&&) noexcept = default;
+
+const Thresholds& Engine::thresholds() const { return impl_->thresholds; }
+
+std::vector<std::string> Engine::detector_names() const {
+  std::vector<std::string> names;
+  for (const auto& d : impl_->detectors) names.push_back(d->name());
+  return names;
+}
+
+FileReport Engine::Impl::analyze(std::vector<uint8_t> bytes, const std::string& name, bool keep_preview) const {
+  const auto t0 = Clock::now();
+  FileReport report;
+  report.path = name;
+  try {
+    if (bytes.empty()) throw Error(ErrorKind::Malformed, name + ": empty file (0 bytes)");
+    auto source = make_span_source(bytes, name);
+    const formats::Detected kind = formats::detect(*source);
+    report.media_type = media_type_of(kind.format, kind.mime);
+    report.format = kind.mime.empty() ? "unknown" : kind.mime;
+    const media::ImageFormat image_format = media::sniff_image_format(*source);
+
+    media::Image image;
+    std::vector<uint8_t> normalized_bytes;
+    Sample sample;
+    sample.path = name;
+    sample.bytes = bytes;
+    sample.format = image_format;
+    sample.media_type = report.media_type;
+    std::string no_pixels;  // why the content itself cannot be analysed, when it cannot
+    if (report.media_type != MediaType::Image) {
+      no_pixels = fmt::format("{} content analysis is not available yet", media_type_name(report.media_type));
+    } else if (image_format == media::ImageFormat::Unknown) {
+      no_pixels = kind.format == formats::Format::Unknown
+                      ? "not a recognised image, video or audio file"
+                      : fmt::format("the pixels of {} files are not decoded for detection (JPEG, PNG and WebP are)",
+                                    formats::format_name(kind.format));
+    } else {
+      media::DecodeOptions decode;
+      decode.max_pixels = options.max_pixels;
+      decode.apply_exif_orientation = false;  // JPEG grids stay aligned; heatmaps follow stored pixels
+      decode.force_rgb = true;
+      image = media::decode_image(*source, decode);
+      if (options.normalize) {
+        // Every file alike: pixels only, re-encoded losslessly, no metadata.
+        normalized_bytes = media::encode_png(image);
+        sample.bytes = normalized_bytes;
+        sample.format = media::ImageFormat::Png;
+        sample.normalized = true;
+      }
+      sample.image = &image;
+      report.width = image.width;
+      report.height = image.height;
+    }
+    for (const auto& d : detectors) {
+      if (!d->applies_to(report.media_type)) continue;
+      if (sample.image == nullptr && d->needs_pixels()) continue;
+      report.detectors.push_back(run_one(*d, sample));
+    }
+    if (!no_pixels.empty()) {
+      // Provenance alone: fine when it found something; otherwise the file is unsupported.
+      const bool any = std::any_of(report.detectors.begin(), report.detectors.end(),
+                                   [](const DetectorResult& d) { return d.status == Status::Applied; });
+      if (!any) throw Error(ErrorKind::Unsupported, fmt::format("{}: {}, and it carries no Content Credentials", name, no_pixels));
+      DetectorResult note;
+      note.name = "content";
+      note.version = "0";
+      note.status = Status::NotApplicable;
+      note.reason = no_pixels + "; only provenance was checked";
+      report.detectors.push_back(note);
+    }
+    fuse(*model, thresholds, report);
+    for (const auto& d : report.detectors) {
+      if (d.name == "c2pa" && d.evidence.details.contains("provenance"))
+        report.provenance["c2pa"] = d.evidence.details["provenance"];
+      if (d.name == "watermarks" && d.status == Status::Applied) {
+        report.provenance["watermark"] = d.evidence.details.value("watermark", nlohmann::json());
+        report.provenance["known_marks"] = d.evidence.details.value("known_marks", nlohmann::json::array());
+      }
+    }
+    if (keep_preview && sample.image) make_preview(image, report);
+    if (!options.keep_heatmaps) {
+      for (auto& d : report.detectors) d.evidence.heatmap = Heatmap{};
+    }
+  } catch (const Error& e) {
+    report.error = e.what();
+    report.error_kind = error_kind_name(e.kind());
+    report.detectors.clear();
+  } catch (const std::bad_alloc&) {
+    report.error = "out of memory";
+    report.error_kind = error_kind_name(ErrorKind::Internal);
+    report.detectors.clear();
+  }
+  report.timing_ms = ms_since(t0);
+  return report;
+}
+
+FileReport Engine::analyze_bytes(std::vector<uint8_t> bytes, const std::string& name, bool keep_preview) const {
+  return impl_->analyze(std::move(bytes), name, keep_preview);
+}
+
+FileReport Engine::analyze_file(const std::string& path, bool keep_preview) const {
+  std::vector<uint8_t> bytes;
+  try {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) throw Error(ErrorKind::Io, path + ": is a directory");
+    auto src = open_file_source(path);
+    if (src->size() == 0) throw Error(ErrorKind::Malformed, path + ": empty file (0 bytes)");
+    if (src->size() > impl_->options.max_file_bytes)
+      throw Error(ErrorKind::Unsupported,
+                  fmt::format("{}: file of {} bytes is over the {} byte limit for detection", path, src->size(),
+                              impl_->options.max_file_bytes));
+    bytes = src->read_vector(0, src->size());
+  } catch (const Error& e) {
+    FileReport r;
+    r.path = path;
+    r.error = e.what();
+    r.error_kind = error_kind_name(e.kind());
+    return r;
+  }
+  return impl_->analyze(std::move(bytes), path, keep_preview);
+}
+
+void Engine::analyze_many(const std::vector<std::string>& paths, unsigned threads,
+                          const std::function<void(size_t, FileReport&&)>& on_done, bool keep_preview) const {
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = std::min<unsigned>(threads, static_cast<unsigned>(std::max<size_t>(1, paths.size())));
+  std::mutex mu;
+  size_t next = 0;
+  auto worker = [&] {
+    for (;;) {
+      size_t i;
+      {
+        std::lock_guard lock(mu);
+        if (next >= paths.size()) return;
+        i = next++;
+      }
+      FileReport r = analyze_file(paths[i], keep_preview);
+      std::lock_guard lock(mu);
+      on_done(i, std::move(r));
+    }
+  };
+  if (threads == 1) {
+    worker();
+    return;
+  }
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
+}
+
+}  // namespace veritrace::detect

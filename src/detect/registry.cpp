@@ -1,0 +1,29 @@
+// The built-in detectors in report order: provenance first, then metadata, then pixel forensics.
+#include "detect/detectors/detectors.hpp"
+
+namespace veritrace::detect {
+
+const std::vector<DetectorInfo>& builtin_detectors() {
+  static const std::vector<DetectorInfo> list = {
+      {"c2pa", "Content Credentials (C2PA): validity, AI digital source types, ingredients", true,
+       [](const EngineOptions& o) { return make_c2pa_detector(o); }},
+      {"watermarks", "Invisible watermarks: Veritrace's own and the marks of open image generators", true,
+       [](const EngineOptions&) { return make_watermark_detector(); }},
+      {"metadata", "EXIF/XMP/IPTC and PNG text: generator and editing-software traces, JPEG tables", true,
+       [](const EngineOptions&) { return make_metadata_detector(); }},
+      {"frequency", "Spectral traces of up-sampling in the image's noise residual", true,
+       [](const EngineOptions&) { return make_frequency_detector(); }},
+      {"jpeg_ghost", "JPEG double quantisation and ghosts: regions with another compression history", true,
+       [](const EngineOptions&) { return make_jpeg_ghost_detector(); }},
+      {"block_grid", "JPEG block-grid misalignment: regions pasted at another 8x8 offset", true,
+       [](const EngineOptions&) { return make_block_grid_detector(); }},
+      {"noise", "Local noise-level inconsistency", true, [](const EngineOptions&) { return make_noise_detector(); }},
+      {"cfa", "Colour-filter-array (demosaicing) traces in uncompressed images", true,
+       [](const EngineOptions&) { return make_cfa_detector(); }},
+      {"copy_move", "Copied-and-pasted regions within the image (keypoints + geometric check)", true,
+       [](const EngineOptions&) { return make_copy_move_detector(); }},
+  };
+  return list;
+}
+
+}  // namespace veritrace::detect
