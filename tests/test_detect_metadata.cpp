@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -501,6 +502,35 @@ TEST(MetadataDetector, CleanJpegAndNormalisedFiles) {
   EXPECT_EQ(d.reason, "metadata stripped for normalised evaluation");
   d = run_on({});
   EXPECT_EQ(d.status, Status::NotApplicable);
+}
+
+// ---- speed ----------------------------------------------------------------------------------------
+
+TEST(MetadataDetector, SpeedOn1024x768) {
+  const auto img = vt_test::photo_like(1024, 768, 11);
+  const auto jpg = with_exiv2(media::encode_jpeg(img, 90), [](Exiv2::Image& im) {
+    im.exifData()["Exif.Image.Make"] = "Canon";
+    im.exifData()["Exif.Image.Model"] = "Canon EOS 5D";
+    im.exifData()["Exif.Image.Software"] = "Adobe Photoshop 25.0 (Windows)";
+    im.exifData()["Exif.Photo.DateTimeOriginal"] = "2024:05:01 10:00:00";
+    im.xmpData()["Xmp.xmp.CreatorTool"] = "Adobe Photoshop 25.0 (Windows)";
+  });
+  const auto png = png_with({tEXt("parameters", kA1111), zTXt_raw("prompt", zlib(kComfyPromptSdxl))});
+  const auto detector = make_metadata_detector();
+  for (const auto* file : {&jpg, &png}) {
+    Sample s;
+    s.bytes = *file;
+    const auto decoded = media::decode_image(*make_span_source(*file));
+    s.image = &decoded;
+    (void)detector->run(s);
+    const auto t0 = std::chrono::steady_clock::now();
+    const int n = 20;
+    for (int i = 0; i < n; ++i) EXPECT_EQ(detector->run(s).status, Status::Applied);
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / n;
+    std::cout << (file == &jpg ? "1024x768 JPEG with EXIF/XMP" : "PNG with text chunks") << ": " << ms
+              << " ms per file (detector only)\n";
+    EXPECT_LT(ms, 200.0);  // budget 40 ms in release; loose here for sanitiser builds
+  }
 }
 
 // ---- the shared data: no false generator claims ---------------------------------------------------
