@@ -37,8 +37,10 @@ using detect::Status;
 using detect::Verdict;
 using detail::Tier;
 
-constexpr int kPreviewSide = 768;  // long side of the main picture
-constexpr int kGallerySide = 384;  // long side of a detector's map
+constexpr int kPreviewSide = 768;         // long side of the main picture (the preview's own size)
+constexpr int kOverlaySide = 512;         // long side of the main map's PNG (the browser scales it smoothly)
+constexpr int kGallerySide = 384;         // long side of the picture under a detector's map
+constexpr int kGalleryOverlaySide = 256;  // long side of a detector's map PNG
 
 std::string esc(std::string_view s) { return html_escape(s); }
 
@@ -259,7 +261,7 @@ std::string main_figure(const FileReport& r, const Picture& pic) {
   std::optional<detail::HeatmapImage> stats;
   std::string caption;
   std::string fig = overlay_figure(pic, r.heatmap.empty() ? nullptr : &r.heatmap, &regions, r.width, r.height,
-                                   kPreviewSide, "", &stats);
+                                   kOverlaySide, "", &stats);
   if (fig.empty()) return {};
   if (stats) {
     caption = "<strong>Coloured areas: where the checks suspect local edits</strong> (all checks combined). " +
@@ -277,18 +279,29 @@ std::string main_figure(const FileReport& r, const Picture& pic) {
   return fig;
 }
 
-std::string gallery(const FileReport& r, const Picture& pic) {
+std::string gallery(const FileReport& r, const Picture& full) {
   std::string items, quiet;
+  // The gallery shows the picture smaller: one small copy, made only when some map is drawn.
+  Picture pic = full;
+  bool thumbnail_made = full.base_uri.empty();
   for (const auto& d : r.detectors) {
     if (d.status != Status::Applied || d.evidence.heatmap.empty()) continue;
     std::optional<detail::HeatmapImage> stats;
-    std::string fig = overlay_figure(pic, &d.evidence.heatmap, &d.evidence.regions, r.width, r.height, kGallerySide,
-                                     "", &stats);
-    if (fig.empty()) continue;
-    if (stats && stats->peak < 0.1 && d.evidence.regions.empty()) {  // nothing would show: say so instead
+    auto probe = detail::heatmap_image(d.evidence.heatmap, 1, 1);  // cheap: peak and share only
+    if (probe && probe->peak < 0.1 && d.evidence.regions.empty()) {  // nothing would show: say so instead
       quiet += (quiet.empty() ? "" : ", ") + esc(detail::detector_title(d.name));
       continue;
     }
+    if (!thumbnail_made) {
+      thumbnail_made = true;
+      if (std::string small = detail::thumbnail_data_uri(r.preview_jpeg, kGallerySide); !small.empty()) {
+        pic.base_uri = std::move(small);
+        detail::fit_size(full.w, full.h, kGallerySide, pic.w, pic.h);
+      }
+    }
+    std::string fig = overlay_figure(pic, &d.evidence.heatmap, &d.evidence.regions, r.width, r.height,
+                                     kGalleryOverlaySide, "", &stats);
+    if (fig.empty()) continue;
     std::string caption = "<strong>" + esc(detail::detector_title(d.name)) + "</strong>";
     if (stats) caption += " \u2014 " + marked_words(*stats);
     fig.insert(fig.size() - std::string("</figure>").size(), "<figcaption>" + caption + "</figcaption>");

@@ -27,6 +27,10 @@ void fit_size(int w, int h, int max_side, int& out_w, int& out_h);
 // "data:image/jpeg;base64,..." of the bytes, or empty when there are none.
 std::string jpeg_data_uri(const std::vector<uint8_t>& jpeg);
 
+// A smaller copy of a preview JPEG (long side <= max_side) as a data URI; the original's URI when it
+// is small already; empty when it cannot be decoded.
+std::string thumbnail_data_uri(const std::vector<uint8_t>& jpeg, int max_side);
+
 struct HeatmapImage {
   std::string data_uri;  // RGBA PNG, out_w x out_h, "data:image/png;base64,..."
   double peak = 0.0;     // largest value in the map

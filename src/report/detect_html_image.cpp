@@ -77,6 +77,43 @@ std::string jpeg_data_uri(const std::vector<uint8_t>& jpeg) {
   return "data:image/jpeg;base64," + base64_encode(jpeg);
 }
 
+std::string thumbnail_data_uri(const std::vector<uint8_t>& jpeg, int max_side) {
+  if (jpeg.empty()) return {};
+  try {
+    media::DecodeOptions options;
+    options.max_pixels = 16'000'000;
+    options.apply_exif_orientation = false;
+    options.force_rgb = true;
+    const media::Image src = media::decode_image(*make_span_source(jpeg, "preview"), options);
+    int w = 0, h = 0;
+    fit_size(src.width, src.height, max_side, w, h);
+    if (w == src.width && h == src.height) return jpeg_data_uri(jpeg);
+    // Box average: each output pixel is the mean of the source pixels it covers.
+    media::Image out;
+    out.width = w;
+    out.height = h;
+    out.channels = 3;
+    out.pixels.resize(static_cast<size_t>(w) * h * 3);
+    for (int y = 0; y < h; ++y) {
+      const int y0 = static_cast<int>(static_cast<int64_t>(y) * src.height / h);
+      const int y1 = std::max(y0 + 1, static_cast<int>(static_cast<int64_t>(y + 1) * src.height / h));
+      for (int x = 0; x < w; ++x) {
+        const int x0 = static_cast<int>(static_cast<int64_t>(x) * src.width / w);
+        const int x1 = std::max(x0 + 1, static_cast<int>(static_cast<int64_t>(x + 1) * src.width / w));
+        unsigned sum[3] = {0, 0, 0};
+        for (int sy = y0; sy < y1; ++sy)
+          for (int sx = x0; sx < x1; ++sx)
+            for (int c = 0; c < 3; ++c) sum[c] += src.row(sy)[sx * 3 + c];
+        const unsigned n = static_cast<unsigned>((y1 - y0) * (x1 - x0));
+        for (int c = 0; c < 3; ++c) out.row(y)[x * 3 + c] = static_cast<uint8_t>((sum[c] + n / 2) / n);
+      }
+    }
+    return jpeg_data_uri(media::encode_jpeg(out, 82));
+  } catch (const Error&) {
+    return {};
+  }
+}
+
 std::optional<HeatmapImage> heatmap_image(const detect::Heatmap& map, int out_w, int out_h) {
   if (map.empty()) return std::nullopt;
   const size_t w = static_cast<size_t>(map.width), h = static_cast<size_t>(map.height);
