@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <iostream>
 #include <random>
+#include <thread>
+#include <atomic>
 
 #include "detect/detectors/detectors.hpp"
 #include "detect/detectors/metadata_jpeg.hpp"
@@ -444,6 +446,45 @@ TEST(MetadataDetector, CameraConsistencyAndDates) {
     im.exifData()["Exif.Photo.PixelYDimension"] = uint32_t{64};
   }));
   EXPECT_EQ(ok.score.value_or(-1), 0.0);
+}
+
+TEST(MetadataDetector, ThumbnailAspect) {
+  const auto jpg = media::encode_jpeg(test_image(96, 64), 90);  // 3:2
+  auto with_thumb = [&](const media::Image& thumb) {
+    const auto t = media::encode_jpeg(thumb, 90);
+    return run_on(with_exiv2(jpg, [&](Exiv2::Image& im) {
+      im.exifData()["Exif.Image.Make"] = "Canon";
+      Exiv2::ExifThumb th(im.exifData());
+      th.setJpegThumbnail(t.data(), static_cast<long>(t.size()));
+    }));
+  };
+  // A square thumbnail of a 3:2 picture: cropped after the camera.
+  auto d = with_thumb(vt_test::photo_like(120, 120, 5));
+  EXPECT_NEAR(d.score.value_or(0), 0.5, 1e-9);
+  EXPECT_NE(d.evidence.summary.find("thumbnail"), std::string::npos) << d.evidence.summary;
+  // A 160x120 thumbnail holding the 3:2 picture between black bars (what cameras do): consistent.
+  media::Image boxed = vt_test::photo_like(160, 120, 5);
+  for (int y = 0; y < 120; ++y)
+    if (y < 7 || y >= 113) std::fill(boxed.row(y), boxed.row(y) + 160 * 3, uint8_t{0});
+  d = with_thumb(boxed);
+  EXPECT_EQ(d.score.value_or(-1), 0.0) << d.evidence.summary;
+}
+
+TEST(MetadataDetector, ParallelRunsAreSafe) {
+  const auto jpg = with_exiv2(media::encode_jpeg(test_image(), 90), [](Exiv2::Image& im) {
+    im.xmpData()["Xmp.xmp.CreatorTool"] = "Adobe Photoshop 25.0 (Windows)";
+    im.xmpData()["Xmp.iptcExt.DigitalSourceType"] = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia";
+  });
+  const auto png = png_with({tEXt("parameters", kA1111)});
+  std::vector<std::thread> threads;
+  std::atomic<int> synthetic{0};
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i)
+        if (run_on((i + t) % 2 ? jpg : png).decision == Decision::Synthetic) ++synthetic;
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(synthetic.load(), 100);
 }
 
 // ---- JPEG tables ----------------------------------------------------------------------------------
