@@ -175,6 +175,13 @@ int run_detect(const DetectArgs& args) {
       }
     }
     code = worst(code, file_exit_code(r));
+    // Memory stays bounded on long batches: the HTML shows pictures for its first files only.
+    if (!want_html || html_reports.size() >= report::HtmlOptions{}.max_image_files) {
+      r.preview_jpeg.clear();
+      r.preview_jpeg.shrink_to_fit();
+      r.heatmap = detect::Heatmap{};
+      for (auto& d : r.detectors) d.evidence.heatmap = detect::Heatmap{};
+    }
     if (r.error) std::cerr << "veritrace: " << report::detect_text(r, {});
     if (args.jsonl) {
       std::cout << detect::to_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n" << std::flush;

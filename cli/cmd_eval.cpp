@@ -180,10 +180,8 @@ int run_eval(const EvalArgs& args) {
       code = worst(code, static_cast<int>(exit_code_for(e.kind())));
       continue;
     }
-    if (!args.group_by.empty() && !rows.empty() && !rows[0].columns.count(args.group_by)) {
-      std::cerr << "veritrace: " << tsv << ": no column '" << args.group_by << "' to group by\n";
-      return static_cast<int>(ExitCode::Usage);
-    }
+    if (!args.group_by.empty() && !rows.empty() && !rows[0].columns.count(args.group_by))
+      std::cerr << "veritrace: " << tsv << ": no column '" << args.group_by << "': its files form one group, '-'\n";
     std::vector<std::string> paths;
     for (const auto& r : rows) paths.push_back(r.file);
 
@@ -225,7 +223,7 @@ int run_eval(const EvalArgs& args) {
       if (!r.score) {
         ++no_score;
       } else {
-        const std::string group = args.group_by.empty() ? "" : row.columns.count(args.group_by) ? row.columns.at(args.group_by) : "";
+        const std::string group = args.group_by.empty() ? "" : row.columns.count(args.group_by) ? row.columns.at(args.group_by) : "-";
         fused_rows.push_back({*r.score, row.label, group});
         const bool flagged = r.verdict == detect::Verdict::Synthetic || r.verdict == detect::Verdict::Manipulated;
         flagged_scores.push_back(flagged ? 1.0 : 0.0);

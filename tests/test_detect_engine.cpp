@@ -26,7 +26,8 @@ det::EngineOptions opts(std::vector<std::string> detectors, std::vector<std::str
 det::FusionModel model_of(const char* json_text) { return det::FusionModel::from_json(nlohmann::json::parse(json_text)); }
 
 constexpr const char* kModel = R"({
-  "version": "test", "threshold": 0.5, "unsure_band": 0.1, "intercept": -1.0,
+  "version": "test", "threshold": 0.5, "unsure_band": 0.1,
+  "heads": {"synthetic": {"intercept": -1.0}, "manipulated": {"intercept": -2.0}},
   "detectors": {
     "a": {"calibration": {"a": 2.0, "b": -1.0}, "weight": 1.0},
     "b": {"calibration": {"a": 1.0, "b": 0.0}, "weight": 0.5, "heatmap_weight": 3.0},
@@ -88,12 +89,22 @@ TEST(DetectFusion, VerdictFollowsThresholdAndUnsureBand) {
   EXPECT_EQ(verdict_for(raw_04 - 1e-6).first, det::Verdict::NoEvidence);
 }
 
-TEST(DetectFusion, ManipulationEvidenceGivesManipulated) {
+TEST(DetectFusion, EachHeadCombinesItsOwnDetectorsAndTheLargerDecides) {
   const auto model = model_of(kModel);
   det::FileReport r;
   r.detectors = {result("a", 0.4), result("m", 2.0, det::Finding::Manipulated)};
   det::fuse(model, model.thresholds, r);
+  const double pa = 1 / (1 + std::exp(-(2.0 * 0.4 - 1.0)));
+  const double pm = 1 / (1 + std::exp(-(4.0 * 2.0 - 2.0)));
+  const double synthetic = expected_score({{pa, 1.0}}, -1.0), manipulated = expected_score({{pm, 1.0}}, -2.0);
+  ASSERT_GT(manipulated, synthetic);
+  EXPECT_NEAR(*r.score, manipulated, 1e-12);
   EXPECT_EQ(r.verdict, det::Verdict::Manipulated);
+  // Evidence of one kind does not leak into the other head.
+  det::FileReport only_synthetic;
+  only_synthetic.detectors = {result("a", 0.4)};
+  det::fuse(model, model.thresholds, only_synthetic);
+  EXPECT_NEAR(*only_synthetic.score, synthetic, 1e-12);
 }
 
 TEST(DetectFusion, RulesDecideAndNameTheGenerator) {
@@ -131,7 +142,7 @@ TEST(DetectFusion, UncalibratedDetectorsDoNotVote) {
   det::fuse(model, model.thresholds, r);
   EXPECT_FALSE(r.detectors[0].probability);
   ASSERT_TRUE(r.score);
-  EXPECT_NEAR(*r.score, 1 / (1 + std::exp(1.0)), 1e-12);  // the intercept alone
+  EXPECT_NEAR(*r.score, 1 / (1 + std::exp(1.0)), 1e-12);  // the larger head prior alone
   EXPECT_EQ(r.verdict, det::Verdict::NoEvidence);
 }
 

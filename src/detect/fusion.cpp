@@ -25,7 +25,9 @@ FusionModel FusionModel::from_json(const nlohmann::json& j) {
     m.version = j.at("version").get<std::string>();
     m.thresholds.threshold = j.at("threshold").get<double>();
     m.thresholds.unsure_band = j.at("unsure_band").get<double>();
-    m.intercept = j.value("intercept", 0.0);
+    const nlohmann::json heads = j.value("heads", nlohmann::json::object());
+    m.synthetic_intercept = heads.value("synthetic", nlohmann::json::object()).value("intercept", 0.0);
+    m.manipulated_intercept = heads.value("manipulated", nlohmann::json::object()).value("intercept", 0.0);
     const nlohmann::json detectors = j.value("detectors", nlohmann::json::object());
     for (const auto& [name, d] : detectors.items()) {
       DetectorCalibration c;
@@ -96,8 +98,9 @@ void fuse(const FusionModel& model, const Thresholds& thresholds, FileReport& re
   std::vector<Vote> votes;
   std::vector<const DetectorResult*> decisive;
   bool any_applied = false;
-  double fused_logit = model.intercept;
-  double synthetic_push = 0, manipulated_push = 0;
+  // One logit per head; a head speaks only when one of its detectors voted.
+  double head_logit[2] = {model.synthetic_intercept, model.manipulated_intercept};
+  bool head_voted[2] = {false, false};
   for (auto& d : report.detectors) {
     if (d.status != Status::Applied) continue;
     any_applied = true;
@@ -113,9 +116,10 @@ void fuse(const FusionModel& model, const Thresholds& thresholds, FileReport& re
     if (!c.reliability.empty()) d.evidence.details["reliability"] = c.reliability;
     if (c.weight == 0) continue;
     const double contribution = c.weight * logit(*d.probability);
-    fused_logit += contribution;
+    const int head = d.points_to == Finding::Synthetic ? 0 : 1;
+    head_logit[head] += contribution;
+    head_voted[head] = true;
     votes.push_back({&d, contribution});
-    (d.points_to == Finding::Synthetic ? synthetic_push : manipulated_push) += std::max(0.0, contribution);
   }
   fuse_heatmaps(model, report);
   if (!any_applied) {
@@ -124,7 +128,11 @@ void fuse(const FusionModel& model, const Thresholds& thresholds, FileReport& re
     report.reasons.push_back("No detector applies to this file.");
     return;
   }
-  double score = sigmoid(fused_logit);
+  // The larger head decides; with no vote at all, the heads' priors (their intercepts) stand.
+  const bool any_vote = head_voted[0] || head_voted[1];
+  const double p_synthetic = head_voted[0] || !any_vote ? sigmoid(head_logit[0]) : 0.0;
+  const double p_manipulated = head_voted[1] || !any_vote ? sigmoid(head_logit[1]) : 0.0;
+  double score = std::max(p_synthetic, p_manipulated);
   std::sort(votes.begin(), votes.end(), [](const Vote& x, const Vote& y) { return x.contribution > y.contribution; });
 
   // Rules first: a valid manifest, a generator mark or metadata naming a generator decide.
@@ -144,7 +152,7 @@ void fuse(const FusionModel& model, const Thresholds& thresholds, FileReport& re
     const double hi = thresholds.threshold + thresholds.unsure_band;
     const double lo = thresholds.threshold - thresholds.unsure_band;
     if (score >= hi) {
-      report.verdict = synthetic_push >= manipulated_push ? Verdict::Synthetic : Verdict::Manipulated;
+      report.verdict = p_synthetic >= p_manipulated ? Verdict::Synthetic : Verdict::Manipulated;
     } else if (score >= lo) {
       report.verdict = Verdict::Unsure;
     } else {

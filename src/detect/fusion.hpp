@@ -1,5 +1,7 @@
-// Fusion: per-detector calibration (Platt: p = sigmoid(a * score + b)), a logistic combination of the
-// calibrated detectors, provenance rules, the verdict with its unsure band, the fused heatmap and the
+// Fusion: per-detector calibration (Platt: p = sigmoid(a * score + b)); two logistic heads, one over
+// the detectors of whole-image synthesis and one over those of local manipulation, each combining
+// the logits of its calibrated detectors; the fused score is the larger head probability, and the
+// larger head names the verdict. Then provenance rules, the unsure band, the fused heatmap and the
 // reasons. The model is models/fusion.json, compiled in (fit by tools/train/fit_fusion.py).
 #pragma once
 #include <map>
@@ -23,7 +25,8 @@ struct DetectorCalibration {
 struct FusionModel {
   std::string version;
   Thresholds thresholds;
-  double intercept = 0.0;
+  double synthetic_intercept = 0.0;    // head intercepts (logits)
+  double manipulated_intercept = 0.0;
   std::map<std::string, DetectorCalibration> detectors;
 
   static FusionModel from_json(const nlohmann::json& j);  // Error(Internal) when malformed

@@ -24,7 +24,9 @@ import sys
 import numpy as np
 
 SYNTHETIC = {"frequency"}
-MANIPULATED = {"jpeg_ghost", "block_grid", "noise", "cfa", "copy_move", "metadata"}
+MANIPULATED = {"jpeg_ghost", "block_grid", "noise", "cfa", "copy_move"}
+# metadata votes only through its rules (generator traces): its raw score rides on dataset
+# confounds (CASIA's Photoshop tables), so it gets no fitted weight.
 
 
 def sigmoid(x):
@@ -47,8 +49,7 @@ def fit_logistic(X, y, l2=1.0, nonneg=False, iters=200):
         p = sigmoid(A @ w)
         g = A.T @ (p - y) + reg * w
         H = (A * (p * (1 - p))[:, None]).T @ A + np.diag(reg)
-        step = np.linalg.solve(H, g)
-        w_new = w - step
+        w_new = w - np.linalg.solve(H, g)
         if nonneg:
             w_new[1:] = np.maximum(w_new[1:], 0.0)
         if np.max(np.abs(w_new - w)) < 1e-9:
@@ -64,20 +65,9 @@ def auc(s, y):
     pos, neg = s[y == 1], s[y == 0]
     if len(pos) == 0 or len(neg) == 0:
         return None
-    order = np.argsort(np.concatenate([pos, neg]), kind="mergesort")
-    allv = np.concatenate([pos, neg])[order]
-    ranks = np.empty(len(allv))
-    i = 0
-    while i < len(allv):
-        j = i
-        while j + 1 < len(allv) and allv[j + 1] == allv[i]:
-            j += 1
-        ranks[i:j + 1] = (i + j) / 2.0 + 1
-        i = j + 1
-    r = np.empty(len(allv))
-    r[order] = ranks
-    rp = r[: len(pos)].sum()
-    return (rp - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg))
+    greater = (pos[:, None] > neg[None, :]).sum()
+    ties = (pos[:, None] == neg[None, :]).sum()
+    return float((greater + 0.5 * ties) / (len(pos) * len(neg)))
 
 
 def bootstrap_auc(s, y, b=2000, seed=1):
@@ -86,10 +76,8 @@ def bootstrap_auc(s, y, b=2000, seed=1):
     pi, ni = np.where(y == 1)[0], np.where(y == 0)[0]
     if len(pi) == 0 or len(ni) == 0:
         return None
-    vals = []
-    for _ in range(b):
-        idx = np.concatenate([rng.choice(pi, len(pi)), rng.choice(ni, len(ni))])
-        vals.append(auc(s[idx], y[idx]))
+    vals = [auc(np.concatenate([s[rng.choice(pi, len(pi))], s[rng.choice(ni, len(ni))]]),
+                np.concatenate([np.ones(len(pi)), np.zeros(len(ni))])) for _ in range(b)]
     return [float(np.percentile(vals, 2.5)), float(np.percentile(vals, 97.5))]
 
 
@@ -109,57 +97,98 @@ def group_of(row):
     if s == "gan_dev":
         return "gan_dev:" + cols.get("generator", "?")
     if s == "splicing_dev":
-        # CASIA names carry the source photo ids; fold by content category keeps related files together.
-        f = cols.get("file", "")
-        name = f.split("/")[-1]
-        parts = name.split("_")
-        cat = parts[1] if len(parts) > 2 else name
-        return "splicing_dev:" + cat
+        # Folds by content category (CASIA names: Au_ani_0005, Tp_S_NRN_S_N_ani00018_...): related
+        # pictures stay together; NoSo is its own fold.
+        name = row["file"].split("/")[-1]
+        for cat in ("ani", "arc", "art", "cha", "nat", "pla", "sec", "txt"):
+            if cat in name:
+                return "splicing_dev:" + cat
+        return "splicing_dev:other"
     return s
+
+
+def head_rows(rows, head):
+    """The rows a head is fitted on: its task's positives and every real picture."""
+    out = []
+    for r in rows:
+        if head == "synthetic":
+            if r["set"] == "splicing_dev" and r["label"] == 1:
+                continue  # spliced photos are not synthetic
+        else:
+            if r["set"] in ("gan_dev", "diffusion_dev") and r["label"] == 1:
+                continue  # whole generated pictures are not local edits
+        out.append(r)
+    return out
+
+
+def applied_score(r, d):
+    v = r["detectors"].get(d)
+    if v and v["status"] == "applied" and v["score"] is not None:
+        return v["score"]
+    return None
 
 
 class Model:
     def __init__(self, detectors):
-        self.detectors = detectors
+        self.heads = {"synthetic": [d for d in detectors if d in SYNTHETIC],
+                      "manipulated": [d for d in detectors if d in MANIPULATED]}
         self.cal = {}
-        self.w = None
+        self.w = {}
 
-    def features(self, rows):
-        X = np.zeros((len(rows), len(self.detectors)))
+    def features(self, rows, head):
+        dets = self.heads[head]
+        X = np.zeros((len(rows), len(dets)))
+        voted = np.zeros(len(rows), bool)
         for i, r in enumerate(rows):
-            for j, d in enumerate(self.detectors):
-                v = r["detectors"].get(d)
-                if v and v["status"] == "applied" and v["score"] is not None and d in self.cal:
+            for j, d in enumerate(dets):
+                s = applied_score(r, d)
+                if s is not None and d in self.cal:
                     a, b = self.cal[d]
-                    X[i, j] = float(logit(sigmoid(a * v["score"] + b)))
-        return X
+                    X[i, j] = float(logit(sigmoid(a * s + b)))
+                    voted[i] = True
+        return X, voted
 
     def fit(self, rows, l2=1.0):
-        for d in self.detectors:
-            xs, ys = [], []
-            for r in rows:
-                v = r["detectors"].get(d)
-                if not v or v["status"] != "applied" or v["score"] is None:
+        for head, dets in self.heads.items():
+            hr = head_rows(rows, head)
+            for d in dets:
+                pairs = [(applied_score(r, d), r["label"]) for r in hr if applied_score(r, d) is not None]
+                ys = [y for _, y in pairs]
+                if len(set(ys)) < 2 or len(pairs) < 10:
                     continue
-                target = d in SYNTHETIC and r["set"] in ("gan_dev", "diffusion_dev", "photos") or \
-                    d in MANIPULATED and r["set"] in ("splicing_dev", "photos")
-                if not target:
-                    continue
-                xs.append(v["score"])
-                ys.append(r["label"])
-            if len(set(ys)) < 2 or len(xs) < 10:
-                continue
-            xs = np.asarray(xs, float)
-            mu, sd = xs.mean(), xs.std() + 1e-9
-            w = fit_logistic(((xs - mu) / sd)[:, None], np.asarray(ys, float), l2=1e-2)
-            self.cal[d] = (w[1] / sd, w[0] - w[1] * mu / sd)
-        X = self.features(rows)
-        y = np.array([r["label"] for r in rows], float)
-        self.w = fit_logistic(X, y, l2=l2, nonneg=True)
+                xs = np.asarray([x for x, _ in pairs], float)
+                mu, sd = xs.mean(), xs.std() + 1e-9
+                w = fit_logistic(((xs - mu) / sd)[:, None], np.asarray(ys, float), l2=1e-2)
+                if w[1] <= 0:
+                    continue  # a detector whose score does not rise with the label gets no vote
+                self.cal[d] = (w[1] / sd, w[0] - w[1] * mu / sd)
+            X, _ = self.features(hr, head)
+            y = np.array([r["label"] for r in hr], float)
+            self.w[head] = fit_logistic(X, y, l2=l2, nonneg=True)
+
+    def head_probability(self, rows, head):
+        X, voted = self.features(rows, head)
+        w = self.w[head]
+        return sigmoid(w[0] + X @ w[1:]), voted
 
     def predict(self, rows):
-        X = self.features(rows)
-        return sigmoid(self.w[0] + X @ self.w[1:])
+        ps, vs = self.head_probability(rows, "synthetic")
+        pm, vm = self.head_probability(rows, "manipulated")
+        none = ~(vs | vm)
+        ps = np.where(vs | none, ps, 0.0)
+        pm = np.where(vm | none, pm, 0.0)
+        return np.maximum(ps, pm)
+
+
+def real_rows(rows):
+    return [r for r in rows if r["label"] == 0]
+
+
+def thresholds_from(scores_of_reals, fpr_target):
+    """Flag threshold: the (1 - fpr_target) quantile of real pictures' scores; lower edge: their median."""
+    flag = float(np.quantile(scores_of_reals, 1 - fpr_target))
+    low = float(np.quantile(scores_of_reals, 0.5))
+    return flag, low
 
 
 def main():
@@ -167,8 +196,8 @@ def main():
     ap.add_argument("scores", nargs="+")
     ap.add_argument("--out", help="write the fusion model JSON here")
     ap.add_argument("--report", help="write the cross-validation figures (JSON) here")
-    ap.add_argument("--threshold", type=float, default=0.5)
-    ap.add_argument("--unsure-band", type=float, default=0.15)
+    ap.add_argument("--fpr-target", type=float, default=0.03,
+                    help="share of real pictures allowed above the flag threshold (training folds)")
     ap.add_argument("--l2", type=float, default=1.0)
     args = ap.parse_args()
 
@@ -181,49 +210,64 @@ def main():
     detectors = sorted({d for r in rows for d, v in r["detectors"].items() if v.get("score") is not None})
     groups = sorted({group_of(r) for r in rows})
 
-    # Leave one group out: out-of-fold fused scores.
+    # Leave one group out: out-of-fold fused scores, and a flag threshold set in each fold from the
+    # training rows' real pictures only.
     oof = np.zeros(len(rows))
+    oof_flag = np.zeros(len(rows))
     for g in groups:
         train = [r for r in rows if group_of(r) != g]
         test_idx = [i for i, r in enumerate(rows) if group_of(r) == g]
         m = Model(detectors)
         m.fit(train, l2=args.l2)
         oof[test_idx] = m.predict([rows[i] for i in test_idx])
+        flag, _ = thresholds_from(m.predict(real_rows(train)), args.fpr_target)
+        oof_flag[test_idx] = flag
 
-    flag = args.threshold + args.unsure_band
-    report = {"method": "leave-one-group-out", "groups": groups, "flag_threshold": flag, "sets": {}}
+    report = {"method": "leave-one-group-out; flag threshold per fold from its training reals",
+              "groups": groups, "fpr_target": args.fpr_target, "sets": {}}
     for s in sorted({r["set"] for r in rows}):
         idx = [i for i, r in enumerate(rows) if r["set"] == s]
         ys = np.array([rows[i]["label"] for i in idx])
         ss = oof[idx]
         # Verdicts decided by rules (provenance, generator metadata) stay flagged.
         ruled = np.array([any(v.get("decision") for v in rows[i]["detectors"].values()) for i in idx])
-        flagged = (ss >= flag) | ruled
+        flagged = (ss >= oof_flag[idx]) | ruled
         entry = {"n": len(idx), "auc": auc(ss, ys), "auc_ci95": bootstrap_auc(ss, ys)}
         npos, nneg = int((ys == 1).sum()), int((ys == 0).sum())
         entry["tpr"] = float(flagged[ys == 1].mean()) if npos else None
         entry["tpr_ci95"] = wilson(int(flagged[ys == 1].sum()), npos)
         entry["fpr"] = float(flagged[ys == 0].mean()) if nneg else None
         entry["fpr_ci95"] = wilson(int(flagged[ys == 0].sum()), nneg)
-        entry["unsure"] = float(((ss >= args.threshold - args.unsure_band) & (ss < flag) & ~ruled).mean())
         report["sets"][s] = entry
+        groups_in = sorted({group_of(rows[i]) for i in idx})
+        if len(groups_in) > 1:
+            entry["groups"] = {}
+            for g in groups_in:
+                gi = [k for k, i in enumerate(idx) if group_of(rows[i]) == g]
+                entry["groups"][g] = {"n": len(gi), "auc": auc(ss[gi], ys[gi]),
+                                      "tpr": float(flagged[gi][ys[gi] == 1].mean()) if (ys[gi] == 1).any() else None,
+                                      "fpr": float(flagged[gi][ys[gi] == 0].mean()) if (ys[gi] == 0).any() else None}
+    # Per head, out of fold, on its own rows (for docs).
     print(json.dumps(report, indent=2))
 
     final = Model(detectors)
     final.fit(rows, l2=args.l2)
+    flag, low = thresholds_from(final.predict(real_rows(rows)), args.fpr_target)
+    threshold, band = (flag + low) / 2, (flag - low) / 2
     model = {
         "version": "fusion-1",
         "note": "Fitted by tools/train/fit_fusion.py on the ../shared dev sets; see docs/detection.md.",
-        "threshold": args.threshold,
-        "unsure_band": args.unsure_band,
-        "intercept": float(final.w[0]),
+        "threshold": round(threshold, 4),
+        "unsure_band": round(band, 4),
+        "heads": {h: {"intercept": float(final.w[h][0])} for h in final.heads},
         "detectors": {},
     }
-    for j, d in enumerate(detectors):
-        entry = {"weight": float(final.w[j + 1])}
-        if d in final.cal:
-            entry["calibration"] = {"a": float(final.cal[d][0]), "b": float(final.cal[d][1])}
-        model["detectors"][d] = entry
+    for head, dets in final.heads.items():
+        for j, d in enumerate(dets):
+            entry = {"weight": float(final.w[head][j + 1])}
+            if d in final.cal:
+                entry["calibration"] = {"a": float(final.cal[d][0]), "b": float(final.cal[d][1])}
+            model["detectors"][d] = entry
     if args.out:
         old = {}
         try:
