@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <functional>
 
 #include "detect/fusion.hpp"
 #include "support/test_images.hpp"
@@ -142,7 +143,7 @@ TEST(DetectFusion, UncalibratedDetectorsDoNotVote) {
   det::fuse(model, model.thresholds, r);
   EXPECT_FALSE(r.detectors[0].probability);
   ASSERT_TRUE(r.score);
-  EXPECT_NEAR(*r.score, 1 / (1 + std::exp(1.0)), 1e-12);  // the larger head prior alone
+  EXPECT_EQ(*r.score, 0.0);  // no head spoke
   EXPECT_EQ(r.verdict, det::Verdict::NoEvidence);
 }
 
@@ -343,4 +344,72 @@ TEST(DetectProvenance, KnownGeneratorMarkGivesSyntheticAndNamesTheGenerator) {
   }
   EXPECT_EQ(checked, 6) << "too few marked files in known_dev";
   EXPECT_EQ(unmarked, 3);
+}
+
+namespace {
+// AI digital source types that the reference's report declares in the active manifest's actions or
+// in those of its ingredient manifests (walked as the reference lists them).
+bool reference_declares_ai(const nlohmann::json& ref) {
+  const auto& manifests = ref.value("manifests", nlohmann::json::object());
+  std::function<bool(const nlohmann::json&, int)> walk = [&](const nlohmann::json& m, int depth) {
+    for (const auto& a : m.value("assertions", nlohmann::json::array())) {
+      if (a.value("label", "").rfind("c2pa.actions", 0) != 0 || !a.contains("data") || !a["data"].is_object()) continue;
+      for (const auto& act : a["data"].value("actions", nlohmann::json::array())) {
+        const std::string t = act.value("digitalSourceType", "");
+        if (t.find("rainedAlgorithmicMedia") != std::string::npos || t.ends_with("/algorithmicMedia") ||
+            t.find("compositeSynthetic") != std::string::npos)
+          return true;
+      }
+    }
+    if (depth >= 3) return false;
+    for (const auto& ing : m.value("ingredients", nlohmann::json::array())) {
+      const std::string label = ing.value("active_manifest", "");
+      if (!label.empty() && manifests.contains(label) && walk(manifests[label], depth + 1)) return true;
+    }
+    return false;
+  };
+  const std::string active = ref.value("active_manifest", "");
+  return manifests.contains(active) && walk(manifests[active], 0);
+}
+}  // namespace
+
+// Goal of the issue: every C2PA file of the corpus whose valid manifest declares an AI source type is
+// synthetic (or manipulated for a declared composite); no other file is flagged by provenance.
+TEST(DetectProvenance, CorpusFilesDeclaringAiAreFlaggedAndNoOthers) {
+  VT_REQUIRE_SHARED(shared);
+  const auto root = shared / "data/c2pa";
+  std::ifstream in(root / "INDEX.tsv");
+  ASSERT_TRUE(in);
+  std::string line;
+  std::getline(in, line);
+  det::EngineOptions o = opts({"c2pa"});
+  o.no_trust_check = true;
+  det::Engine e(o);
+  int declared = 0, flagged_others = 0, files = 0;
+  while (std::getline(in, line)) {
+    const std::string file = line.substr(0, line.find('\t'));
+    std::vector<std::string> cells;
+    for (size_t start = 0, tab; start <= line.size(); start = tab + 1) {
+      tab = line.find('\t', start);
+      if (tab == std::string::npos) tab = line.size();
+      cells.push_back(line.substr(start, tab - start));
+    }
+    const auto ref_path = root / "ref" / (file + ".json");
+    if (!std::filesystem::exists(ref_path) || cells.size() < 4) continue;
+    const auto ref = nlohmann::json::parse(vt_test::read_file(ref_path));
+    const bool valid = cells[3] == "Valid" || cells[3] == "Trusted";
+    const auto r = e.analyze_file((root / file).string());
+    ++files;
+    const bool flagged = r.verdict == det::Verdict::Synthetic || r.verdict == det::Verdict::Manipulated;
+    if (valid && reference_declares_ai(ref)) {
+      ++declared;
+      EXPECT_TRUE(flagged) << file << ": " << det::verdict_name(r.verdict);
+    } else if (flagged) {
+      ++flagged_others;
+      ADD_FAILURE() << file << " flagged " << det::verdict_name(r.verdict) << " without a valid AI declaration";
+    }
+  }
+  EXPECT_GE(declared, 10);
+  EXPECT_EQ(flagged_others, 0);
+  EXPECT_GE(files, 60);
 }

@@ -128,10 +128,10 @@ void fuse(const FusionModel& model, const Thresholds& thresholds, FileReport& re
     report.reasons.push_back("No detector applies to this file.");
     return;
   }
-  // The larger head decides; with no vote at all, the heads' priors (their intercepts) stand.
-  const bool any_vote = head_voted[0] || head_voted[1];
-  const double p_synthetic = head_voted[0] || !any_vote ? sigmoid(head_logit[0]) : 0.0;
-  const double p_manipulated = head_voted[1] || !any_vote ? sigmoid(head_logit[1]) : 0.0;
+  // The larger head decides. A head whose detectors did not apply says nothing (0), so a file whose
+  // only evidence is provenance declaring no AI scores 0 (docs/detection.md).
+  const double p_synthetic = head_voted[0] ? sigmoid(head_logit[0]) : 0.0;
+  const double p_manipulated = head_voted[1] ? sigmoid(head_logit[1]) : 0.0;
   double score = std::max(p_synthetic, p_manipulated);
   std::sort(votes.begin(), votes.end(), [](const Vote& x, const Vote& y) { return x.contribution > y.contribution; });
 

@@ -90,6 +90,28 @@ ManifestFacts facts_of(const json& m) {
   return f;
 }
 
+// What a manifest declares, or else what its valid parent chain declares: an edit of an edit of an
+// AI-generated picture is still AI-generated content. Depth-limited (the store was already checked
+// for cycles by the validator; the limit only bounds the work).
+ManifestFacts lineage_facts(const json& manifests, const json& m, int depth) {
+  ManifestFacts f = facts_of(m);
+  if (f.kind == SourceKind::Synthetic || f.kind == SourceKind::Composite || depth >= 8) return f;
+  for (const auto& ing : m.value("ingredients", json::array())) {
+    if (!ing.is_object() || str(ing, "relationship") != "parentOf") continue;
+    const std::string label = str(ing, "active_manifest");
+    if (label.empty() || !manifests.contains(label)) continue;
+    const json results = ing.value("validation_results", json::object());
+    const json am = results.is_object() ? results.value("activeManifest", json::object()) : json::object();
+    bool ok = true;
+    for (const auto& fl : am.value("failure", json::array()))
+      if (fl.is_object() && str(fl, "code") != "signingCredential.untrusted") ok = false;
+    if (!ok) continue;
+    const ManifestFacts parent = lineage_facts(manifests, manifests[label], depth + 1);
+    if (parent.kind == SourceKind::Synthetic || parent.kind == SourceKind::Composite) return parent;
+  }
+  return f;
+}
+
 // Failure codes of a validation_results object's active manifest, except "untrusted" (no anchors
 // given is the normal case, and provenance then still counts as Valid).
 std::vector<std::string> failures_of(const json& validation_results) {
@@ -163,7 +185,7 @@ class C2paDetector final : public Detector {
       const std::string label = str(ing, "active_manifest");
       const bool ingredient_ok = failures_of(ing.value("validation_results", json::object())).empty();
       if (!label.empty() && manifests.is_object() && manifests.contains(label)) {
-        const ManifestFacts f = facts_of(manifests[label]);
+        const ManifestFacts f = lineage_facts(manifests, manifests[label], 0);
         ij["digital_source_type"] = f.source_type.empty() ? json(nullptr) : json(f.source_type);
         ij["claim_generator"] = claim_generator(manifests[label]);
         ij["valid"] = ingredient_ok;
