@@ -529,6 +529,19 @@ TEST(MetadataJpeg, GarbageNeverExits) {
   EXPECT_FALSE(info.error.empty());
 }
 
+TEST(MetadataJpeg, PhotoshopTablesInSharedFiles) {
+  VT_REQUIRE_SHARED(shared);
+  const auto file = shared / "data/images/splicing_dev/tampered/Sp_D_CRN_A_nat0033_obj0059_0385.jpg";
+  if (!std::filesystem::exists(file)) GTEST_SKIP() << "file absent";
+  const auto info = detect::metadata::read_quant_tables(vt_test::read_file(file));
+  ASSERT_TRUE(info.ok);
+  EXPECT_EQ(info.ijg_quality, -1);
+  EXPECT_EQ(info.fingerprint, "3a9b080ed30457b8");
+  EXPECT_EQ(info.family, "Adobe Photoshop / Lightroom");
+  const auto d = run_on(vt_test::read_file(file));
+  EXPECT_NEAR(d.evidence.details["score_parts"]["quantization"].get<double>(), 0.25, 1e-9);
+}
+
 // ---- applicability --------------------------------------------------------------------------------
 
 TEST(MetadataDetector, CleanJpegAndNormalisedFiles) {
