@@ -21,14 +21,19 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-FEATURES = ["hf_ratio", "vhf_ratio", "slope", "grid2", "grid4", "grid8", "offgrid_peak", "resid_rms", "content_std"]
-CANDIDATES = [
-    FEATURES,
+FEATURES = ["hf_ratio", "vhf_ratio", "slope", "grid2", "grid4", "grid8", "offgrid_peak", "resid_rms", "content_std",
+            "sat_mean", "sat_std", "clip_share"]
+SPECTRAL = FEATURES[:9]
+COLOUR = ["sat_mean", "sat_std", "clip_share"]
+_BASE = [
+    SPECTRAL,
     ["grid4", "resid_rms", "content_std"],
     ["resid_rms", "content_std"],
     ["grid2", "grid4", "grid8", "resid_rms", "content_std"],
     ["hf_ratio", "slope", "grid4", "resid_rms", "content_std"],
 ]
+# Each spectral subset alone and with the colour statistics: 10 candidates, chosen inside the folds.
+CANDIDATES = _BASE + [b + COLOUR for b in _BASE]
 C_REG = 1.0
 FLAG_QUANTILE = 0.95  # flag threshold: this quantile of the training reals' scores
 

@@ -2,7 +2,7 @@
 // detector itself and prints its evidence numbers, so the features fitted are exactly the ones the
 // detector computes. Build and use: docs/detection-frequency.md.
 //
-//   frequency_features labels LABELS.tsv          one row per labelled file
+//   frequency_features labels LABELS.tsv [--crop x,y,w,h]   one row per labelled file
 //   frequency_features synth SEED CROPS FILE...   synthetic pairs from camera photos (below)
 //
 // Synthetic pairs (the literature's simulation of generator up-sampling, e.g. Zhang et al. 2019
@@ -21,6 +21,7 @@
 #include <iostream>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -34,7 +35,7 @@ namespace vm = veritrace::media;
 namespace {
 
 const char* const kNames[] = {"hf_ratio", "vhf_ratio", "slope", "grid2", "grid4", "grid8", "offgrid_peak",
-                              "resid_rms", "content_std", "score"};
+                              "resid_rms", "content_std", "sat_mean", "sat_std", "clip_share", "score"};
 
 void header() {
   std::cout << "file\tlabel\tgroup\tvariant";
@@ -113,7 +114,10 @@ cv::Mat transposed_up(const cv::Mat& src, std::mt19937& rng) {
   return u8;
 }
 
-int labels_mode(const std::string& tsv) {
+// crop: x, y, w, h of the region to analyse (w = 0: the whole image). gan_dev needs one: every file
+// is the 256 px picture inside a coloured frame (coloured for fakes, dark grey for reals), so whole
+// files carry the label in the frame (docs/detection-frequency.md).
+int labels_mode(const std::string& tsv, const cv::Rect& crop) {
   std::ifstream in(tsv);
   if (!in) {
     std::cerr << "cannot read " << tsv << '\n';
@@ -144,7 +148,13 @@ int labels_mode(const std::string& tsv) {
       vm::DecodeOptions o;
       o.apply_exif_orientation = false;
       const vm::Image img = vm::decode_image_file(dir + f[0], o);
-      emit(*det, img, f[0], f[1], group, "file");
+      if (crop.width > 0) {
+        const cv::Mat m = to_mat(img);
+        if ((crop & cv::Rect(0, 0, m.cols, m.rows)) != crop) throw std::runtime_error("crop outside the image");
+        emit(*det, from_mat(m(crop).clone()), f[0], f[1], group, "crop");
+      } else {
+        emit(*det, img, f[0], f[1], group, "file");
+      }
     } catch (const std::exception& e) {
       std::cerr << f[0] << ": " << e.what() << '\n';
     }
@@ -198,7 +208,13 @@ int synth_mode(unsigned seed, int crops, const std::vector<std::string>& files) 
 int main(int argc, char** argv) {
   try {
     const std::string mode = argc > 1 ? argv[1] : "";
-    if (mode == "labels" && argc == 3) return labels_mode(argv[2]);
+    if (mode == "labels" && argc == 3) return labels_mode(argv[2], cv::Rect());
+    if (mode == "labels" && argc == 5 && std::string(argv[3]) == "--crop") {
+      cv::Rect r;
+      if (std::sscanf(argv[4], "%d,%d,%d,%d", &r.x, &r.y, &r.width, &r.height) != 4 || r.width <= 0 || r.height <= 0)
+        throw std::runtime_error("--crop wants x,y,w,h");
+      return labels_mode(argv[2], r);
+    }
     if (mode == "synth" && argc >= 5) {
       std::vector<std::string> files(argv + 4, argv + argc);
       return synth_mode(static_cast<unsigned>(std::stoul(argv[2])), std::stoi(argv[3]), files);
@@ -207,6 +223,6 @@ int main(int argc, char** argv) {
     std::cerr << "error: " << e.what() << '\n';
     return 1;
   }
-  std::cerr << "usage: frequency_features labels LABELS.tsv | synth SEED CROPS FILE...\n";
+  std::cerr << "usage: frequency_features labels LABELS.tsv [--crop x,y,w,h] | synth SEED CROPS FILE...\n";
   return 2;
 }

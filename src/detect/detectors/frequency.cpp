@@ -17,6 +17,9 @@
 //   resid_rms    log10 RMS of the residual (grey levels): generated images carry less fine grain
 //   content_std  log10 standard deviation of the luma tiles (picture contrast, to put the residual
 //                level in proportion)
+//   sat_mean, sat_std  mean and spread of the colour saturation (max - min) / max of the pixels, and
+//   clip_share   share of pixels with a channel at 0-1 or 254-255: generators rarely produce
+//                saturated or clipped pixels (McCloskey & Albright 2019); not spectral, but cheap
 // A logistic model over the standardised features (frequency_model.hpp, fitted by
 // tools/train/fit_frequency.py with leave-one-generator-group-out checks) gives the score (a logit).
 #include <fftw3.h>
@@ -43,7 +46,8 @@ constexpr int kMaxTilesPerAxis = 3;
 constexpr double kFlatRms = 0.05;  // residual RMS (grey levels) below which there is nothing to see
 
 const char* const kFeatureNames[frequency_model::kFeatureCount] = {
-    "hf_ratio", "vhf_ratio", "slope", "grid2", "grid4", "grid8", "offgrid_peak", "resid_rms", "content_std"};
+    "hf_ratio", "vhf_ratio", "slope",     "grid2",    "grid4",    "grid8",
+    "offgrid_peak", "resid_rms", "content_std", "sat_mean", "sat_std", "clip_share"};
 
 struct FftwDeleter {
   void operator()(void* p) const { fftwf_free(p); }
@@ -115,6 +119,8 @@ struct Spectrum {
   std::vector<double> power;  // n x n, unshifted (index 0 = DC), mean over tiles
   double resid_rms = 0.0;
   double content_std = 0.0;  // mean over tiles of the luma standard deviation
+  double sat_mean = 0.0, sat_std = 0.0;  // colour saturation (max - min) / max over the tiles' pixels
+  double clip_share = 0.0;               // share of pixels with a channel at 0-1 or 254-255
   int tiles = 0;
 };
 
@@ -132,10 +138,27 @@ Spectrum residual_spectrum(const media::Image& image) {
   const fftwf_plan plan = r2c_plan(t);
   std::vector<double> half_power(static_cast<size_t>(t) * half, 0.0);
   double sq_sum = 0.0;
+  double sat_sum = 0.0, sat_sq = 0.0;
+  long clipped = 0;
   cv::Mat gray, grayf, med;
   for (int y0 : tile_starts(image.height, t)) {
     for (int x0 : tile_starts(image.width, t)) {
       const cv::Mat roi = view(cv::Rect(x0, y0, t, t));
+      const int ch = roi.channels();
+      for (int y = 0; y < t; ++y) {
+        const uint8_t* p = roi.ptr<uint8_t>(y);
+        for (int x = 0; x < t; ++x, p += ch) {
+          int mx = p[0], mn = p[0];
+          if (ch >= 3) {
+            mx = std::max({static_cast<int>(p[0]), static_cast<int>(p[1]), static_cast<int>(p[2])});
+            mn = std::min({static_cast<int>(p[0]), static_cast<int>(p[1]), static_cast<int>(p[2])});
+          }
+          const double sat = (mx - mn) / (mx + 1e-3);
+          sat_sum += sat;
+          sat_sq += sat * sat;
+          clipped += (mx >= 254 || mn <= 1) ? 1 : 0;
+        }
+      }
       if (roi.channels() == 1) {
         gray = roi;
       } else {
@@ -166,6 +189,12 @@ Spectrum residual_spectrum(const media::Image& image) {
   }
   s.resid_rms = std::sqrt(sq_sum / (static_cast<double>(s.tiles) * t * t));
   s.content_std /= s.tiles;
+  {
+    const double npx = static_cast<double>(s.tiles) * t * t;
+    s.sat_mean = sat_sum / npx;
+    s.sat_std = std::sqrt(std::max(0.0, sat_sq / npx - s.sat_mean * s.sat_mean));
+    s.clip_share = static_cast<double>(clipped) / npx;
+  }
   // Full n x n spectrum from the half (Hermitian symmetry), normalised per tile and per pixel.
   s.power.assign(static_cast<size_t>(t) * t, 0.0);
   const double norm = 1.0 / (static_cast<double>(s.tiles) * t * t);
@@ -301,6 +330,9 @@ Features compute_features(const Spectrum& s) {
   }
   f.x[7] = std::log10(s.resid_rms + 1e-3);
   f.x[8] = std::log10(s.content_std + 1e-3);
+  f.x[9] = s.sat_mean;
+  f.x[10] = s.sat_std;
+  f.x[11] = s.clip_share;
   return f;
 }
 
@@ -335,12 +367,12 @@ class FrequencyDetector final : public Detector {
     char buf[320];
     if (logit >= fm::kFlagLogit) {
       std::snprintf(buf, sizeof buf,
-                    "The fine-grain noise of the image has a frequency pattern like that left by the up-sampling "
-                    "layers of image generators (score %.2f; strongest periodic trace every %.1f pixels).",
-                    logit, f.strongest_period);
+                    "The image's fine-grain noise and colour statistics (%.1f%% clipped pixels) resemble those of "
+                    "generated images more than those of camera pictures (score %.2f; a weak cue on its own).",
+                    f.x[11] * 100.0, logit);
     } else {
       std::snprintf(buf, sizeof buf,
-                    "The fine-grain noise of the image shows no clear frequency pattern of generator up-sampling "
+                    "The image's fine-grain noise and colour statistics look like those of camera pictures "
                     "(score %.2f).",
                     logit);
     }
