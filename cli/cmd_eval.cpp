@@ -30,7 +30,7 @@ struct EvalArgs {
   std::optional<double> threshold, unsure_band;
   unsigned threads = 0;
   size_t bootstrap = 2000;
-  double pixel_threshold = 0.5;
+  std::optional<double> pixel_threshold;
 };
 
 struct LabelRow {
@@ -156,6 +156,7 @@ int run_eval(const EvalArgs& args) {
   options.keep_heatmaps = true;
   const detect::Engine engine(options);
   const double flag_threshold = engine.thresholds().threshold + engine.thresholds().unsure_band;
+  const double pixel_threshold = args.pixel_threshold.value_or(engine.thresholds().pixel_threshold);
   if (!args.plots.empty()) {
     std::error_code ec;
     fs::create_directories(args.plots, ec);
@@ -189,7 +190,7 @@ int run_eval(const EvalArgs& args) {
     std::map<std::string, std::pair<std::vector<double>, std::vector<int>>> per_detector;
     std::vector<double> flagged_scores;
     std::vector<int> flagged_labels;
-    evaluate::PixelAccumulator pixels({.bins = 1024, .threshold = args.pixel_threshold});
+    evaluate::PixelAccumulator pixels({.bins = 1024, .threshold = pixel_threshold});
     std::map<std::string, evaluate::PixelAccumulator> detector_pixels;
     size_t unreadable = 0, no_score = 0, masks = 0;
     std::string set_name = fs::path(tsv).parent_path().filename().string();
@@ -243,7 +244,7 @@ int run_eval(const EvalArgs& args) {
           }
           for (const auto& d : r.detectors) {
             if (!d.evidence.heatmap.empty() || d.status == detect::Status::Applied) {
-              auto [it, _] = detector_pixels.try_emplace(d.name, evaluate::PixelOptions{.bins = 1024, .threshold = args.pixel_threshold});
+              auto [it, _] = detector_pixels.try_emplace(d.name, evaluate::PixelOptions{.bins = 1024, .threshold = pixel_threshold});
               if (d.evidence.heatmap.empty()) continue;
               it->second.add(d.evidence.heatmap.values, d.evidence.heatmap.width, d.evidence.heatmap.height, m, mask.width, mask.height);
             }
@@ -356,7 +357,7 @@ void add_eval_command(CLI::App& app, Action& run) {
   cmd->add_option("--detectors", a->detectors, "Comma-separated detector names");
   cmd->add_option("--threshold", a->threshold, "Fused-score threshold (default: the shipped one)");
   cmd->add_option("--unsure-band", a->unsure_band, "Half-width of the unsure band");
-  cmd->add_option("--pixel-threshold", a->pixel_threshold, "Heatmap value at or above which a pixel counts as tampered (F1)");
+  cmd->add_option("--pixel-threshold", a->pixel_threshold, "Heatmap value at or above which a pixel counts as tampered (F1; default: the shipped one)");
   cmd->add_option("--scores", a->scores_out, "Write every file's fused and per-detector scores as JSON lines (for fitting)");
   cmd->add_option("--bootstrap", a->bootstrap, "Bootstrap replicates for confidence intervals (default 2000)");
   cmd->add_option("--threads", a->threads, "Files analysed at once (default: one per core)");

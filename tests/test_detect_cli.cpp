@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "support/test_images.hpp"
@@ -147,4 +148,33 @@ TEST(CliDetect, OutputToAFileInsteadOfAFolderFailsCleanly) {
   EXPECT_EQ(c.code, 6) << c.err;
   const Cmd h = detect(example() + " --html " + shell_quote((file / "r.html").string()));
   EXPECT_EQ(h.code, 6) << h.err;
+}
+
+TEST(CliDetect, HeatmapsAreGreyPngsOfTheInputSizeWithUniqueNames) {
+  vt_test::TempDir dir;
+  const fs::path maps = dir.path() / "maps";
+  // Two inputs with the same base name in different folders, both with a copied block.
+  for (const char* sub : {"a", "b"}) {
+    fs::create_directories(dir.path() / sub);
+    auto img = vt_test::photo_like(320, 240, 7);
+    for (int y = 0; y < 64; ++y)
+      for (int x = 0; x < 64 * 3; ++x) img.row(150 + y)[220 * 3 + x] = img.row(30 + y)[40 * 3 + x];
+    vt_test::write_file(dir.path() / sub / "same.png", veritrace::media::encode_png(img));
+  }
+  const Cmd c = detect(shell_quote((dir.path() / "a" / "same.png").string()) + " " +
+                       shell_quote((dir.path() / "b" / "same.png").string()) + " --json --detectors copy_move,noise --heatmaps " +
+                       shell_quote(maps.string()));
+  ASSERT_TRUE(c.json.is_array()) << c.out << c.err;
+  std::set<std::string> names;
+  for (const auto& r : c.json) {
+    ASSERT_TRUE(r.contains("heatmap")) << r.dump();
+    const std::string path = r["heatmap"];
+    names.insert(path);
+    const auto map = veritrace::media::decode_image_file(path);
+    EXPECT_EQ(map.width, 320);
+    EXPECT_EQ(map.height, 240);
+    EXPECT_EQ(map.channels, 1);
+    EXPECT_EQ(fs::path(path).parent_path(), maps);
+  }
+  EXPECT_EQ(names.size(), 2u);
 }

@@ -135,6 +135,7 @@ const std::vector<DetectorInfo>& builtin_detectors();
 struct Thresholds {
   double threshold = 0.5;     // fused score at or above threshold + band: flagged
   double unsure_band = 0.15;  // scores in [threshold - band, threshold + band) are `unsure`
+  double pixel_threshold = 0.5;  // a heatmap pixel at or above it counts as altered (eval's F1)
 };
 
 struct EngineOptions {

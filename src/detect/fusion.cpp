@@ -25,6 +25,7 @@ FusionModel FusionModel::from_json(const nlohmann::json& j) {
     m.version = j.at("version").get<std::string>();
     m.thresholds.threshold = j.at("threshold").get<double>();
     m.thresholds.unsure_band = j.at("unsure_band").get<double>();
+    m.thresholds.pixel_threshold = j.value("pixel_threshold", 0.5);
     const nlohmann::json heads = j.value("heads", nlohmann::json::object());
     m.synthetic_intercept = heads.value("synthetic", nlohmann::json::object()).value("intercept", 0.0);
     m.manipulated_intercept = heads.value("manipulated", nlohmann::json::object()).value("intercept", 0.0);

@@ -207,6 +207,8 @@ def main():
             rows += [json.loads(line) for line in f if line.strip()]
     for r in rows:
         r["columns"]["file"] = r["file"]
+        if r["set"].startswith("gan_dev"):  # the content crops (tools/data/gan_dev_content.sh)
+            r["set"] = "gan_dev"
     detectors = sorted({d for r in rows for d, v in r["detectors"].items() if v.get("score") is not None})
     groups = sorted({group_of(r) for r in rows})
 
@@ -275,6 +277,8 @@ def main():
                 old = json.load(f)
         except (OSError, ValueError):
             pass
+        if "pixel_threshold" in old:
+            model["pixel_threshold"] = old["pixel_threshold"]
         for d, e in model["detectors"].items():  # keep hand-written fields (reliability, heatmap_weight)
             for k in ("reliability", "heatmap_weight"):
                 if k in old.get("detectors", {}).get(d, {}):
