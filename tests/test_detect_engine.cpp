@@ -1,5 +1,6 @@
 // The detection engine: fusion on fixed inputs, provenance joins, bad input of every kind.
 #include <gtest/gtest.h>
+#include <turbojpeg.h>
 
 #include <cmath>
 #include <fstream>
@@ -210,6 +211,40 @@ TEST(DetectEngine, BadInputGivesAnErrorReport) {
     EXPECT_TRUE(j["error"].is_object());
     EXPECT_TRUE(j["verdict"].is_null());
   }
+}
+
+TEST(DetectEngine, CmykAnimatedAndGifGiveAClearUnsupportedError) {
+  // CMYK JPEG (libjpeg-turbo writes Adobe CMYK from CMYK pixels).
+  std::vector<uint8_t> cmyk(16 * 16 * 4);
+  for (size_t i = 0; i < cmyk.size(); ++i) cmyk[i] = static_cast<uint8_t>(i * 13);
+  tjhandle tj = tjInitCompress();
+  ASSERT_NE(tj, nullptr);
+  unsigned char* out = nullptr;
+  unsigned long size = 0;
+  ASSERT_EQ(tjCompress2(tj, cmyk.data(), 16, 0, 16, TJPF_CMYK, &out, &size, TJSAMP_444, 90, 0), 0);
+  std::vector<uint8_t> jpg(out, out + size);
+  tjFree(out);
+  tjDestroy(tj);
+  // Animated WebP: a VP8X header with the animation flag and an ANIM chunk.
+  std::vector<uint8_t> webp = {'R', 'I', 'F', 'F', 0, 0, 0, 0, 'W', 'E', 'B', 'P', 'V', 'P', '8', 'X', 10, 0, 0, 0, 0x02,
+                               0,   0,   0,   15,  0, 0, 15, 0, 0, 'A', 'N', 'I', 'M', 6, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  const uint32_t riff = static_cast<uint32_t>(webp.size() - 8);
+  for (int i = 0; i < 4; ++i) webp[4 + i] = static_cast<uint8_t>(riff >> (8 * i));
+  // A GIF (pixels not decoded for detection, and no Content Credentials).
+  const std::vector<uint8_t> gif = {'G', 'I', 'F', '8', '9', 'a', 1, 0, 1, 0, 0, 0, 0, ',', 0, 0, 0, 0, 1, 0, 1, 0, 0, 2, 2, 'D', 1, 0, ';'};
+  for (const auto& [name, bytes] : std::vector<std::pair<std::string, std::vector<uint8_t>>>{{"cmyk.jpg", jpg}, {"anim.webp", webp}, {"x.gif", gif}}) {
+    const det::FileReport r = engine().analyze_bytes(bytes, name);
+    ASSERT_TRUE(r.error) << name;
+    EXPECT_EQ(r.error_kind, "unsupported") << name << ": " << *r.error;
+  }
+}
+
+TEST(DetectEngine, SixteenBitPngIsAnalysed) {
+  const auto path = vt_test::source_dir() / "tests/fixtures/media/gray16.png";
+  const det::FileReport r = engine().analyze_file(path.string());
+  ASSERT_FALSE(r.error) << *r.error;
+  EXPECT_EQ(r.width, 3);
+  EXPECT_NE(r.verdict, det::Verdict::Synthetic);
 }
 
 TEST(DetectEngine, TinyGraySixteenBitAndAlphaImagesAreAnalysed) {
