@@ -156,7 +156,7 @@ int run_detect(const DetectArgs& args) {
   HeatmapNamer namer(args.heatmaps);
   std::vector<std::optional<detect::FileReport>> pending(files.size());
   std::vector<detect::FileReport> html_reports;
-  nlohmann::json all = nlohmann::json::array();
+  size_t json_written = 0;  // --json streams the array in argument order: memory stays flat
   size_t next_out = 0;
   int code = 0;
 
@@ -192,7 +192,20 @@ int run_detect(const DetectArgs& args) {
     while (next_out < pending.size() && pending[next_out]) {
       detect::FileReport& done = *pending[next_out];
       if (args.json) {
-        all.push_back(detect::to_json(done));
+        // One file: the object alone; several: an array, written element by element.
+        const std::string text = detect::to_json(done).dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+        if (files.size() == 1) {
+          std::cout << text << "\n";
+        } else {
+          std::string indented;
+          for (size_t p = 0, nl; p < text.size(); p = nl + 1) {
+            nl = text.find('\n', p);
+            if (nl == std::string::npos) nl = text.size();
+            indented += "  " + text.substr(p, nl - p) + (nl < text.size() ? "\n" : "");
+          }
+          std::cout << (json_written == 0 ? "[\n" : ",\n") << indented;
+        }
+        ++json_written;
       } else if (!done.error) {
         std::cout << report::detect_text(done, style) << std::flush;
       }
@@ -232,10 +245,7 @@ int run_detect(const DetectArgs& args) {
   engine.analyze_many(on_disk, args.threads,
                       [&](size_t k, detect::FileReport&& r) { finish(on_disk_index[k], std::move(r)); }, want_html);
 
-  if (args.json) {
-    const nlohmann::json& out = all.size() == 1 ? all[0] : all;
-    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-  }
+  if (args.json && files.size() != 1) std::cout << (json_written == 0 ? "[]\n" : "\n]\n");
   if (want_html) {
     report::HtmlOptions html;
     html.generated_at = now_utc();
