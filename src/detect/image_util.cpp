@@ -2,6 +2,10 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
+#include <numeric>
+#include <vector>
+
 namespace veritrace::detect {
 
 cv::Mat view_of(const media::Image& image) {
@@ -43,6 +47,15 @@ Heatmap heatmap_from(const cv::Mat& map_f32, int width, int height) {
 
 cv::Mat mat_of(const Heatmap& map) {
   return cv::Mat(map.height, map.width, CV_32F, const_cast<float*>(map.values.data()));
+}
+
+double region_contrast(const cv::Mat& m) {
+  std::vector<float> v(m.begin<float>(), m.end<float>());
+  if (v.size() < 10) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t cut = v.size() * 9 / 10;
+  const double top = std::accumulate(v.begin() + static_cast<long>(cut), v.end(), 0.0) / static_cast<double>(v.size() - cut);
+  return top - v[cut / 2];
 }
 
 DetectorResult not_applicable(const Detector& d, std::string reason) {

@@ -12,7 +12,10 @@ cv::Mat view_of(const media::Image& image);
 cv::Mat luma_f32(const media::Image& image);
 // A CV_32F map (any size) resized (bilinear) to width x height and clamped to [0, 1].
 Heatmap heatmap_from(const cv::Mat& map_f32, int width, int height);
-cv::Mat mat_of(const Heatmap& map);  // CV_32F view of a heatmap's values (shares memory)
+cv::Mat mat_of(const Heatmap& map);
+// Mean of the top 10% of a CV_32F map minus the median of the rest: how much a compact region
+// stands out (0 for maps under 10 values).
+double region_contrast(const cv::Mat& map_f32);  // CV_32F view of a heatmap's values (shares memory)
 
 // Common "not applicable" results.
 DetectorResult not_applicable(const Detector& d, std::string reason);

@@ -282,15 +282,6 @@ cv::Mat ghost_analysis(const cv::Mat& aligned_dct, int bw, int bh) {
 
 float sigmoid(float v) { return 1.0f / (1.0f + std::exp(-v)); }
 
-// Mean of the top 10% of a map minus the median of the rest: how much a compact region stands out.
-double region_contrast(const cv::Mat& m) {
-  std::vector<float> v(m.begin<float>(), m.end<float>());
-  if (v.size() < 10) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t cut = v.size() * 9 / 10;
-  const double top = std::accumulate(v.begin() + static_cast<long>(cut), v.end(), 0.0) / static_cast<double>(v.size() - cut);
-  return top - v[cut / 2];
-}
 
 class JpegGhostDetector final : public Detector {
  public:
