@@ -33,6 +33,8 @@ _BASE = [
     ["hf_ratio", "slope", "grid4", "resid_rms", "content_std"],
 ]
 # Each spectral subset alone and with the colour statistics: 10 candidates, chosen inside the folds.
+# (--spectral-only drops the colour ones: without the photos in training they flagged colourful
+# toned photos; with --train-photos they no longer do, docs/detection-frequency.md.)
 CANDIDATES = _BASE + [b + COLOUR for b in _BASE]
 C_REG = 1.0
 FLAG_QUANTILE = 0.95  # flag threshold: this quantile of the training reals' scores
@@ -110,8 +112,26 @@ def main():
     ap.add_argument("--diffusion")
     ap.add_argument("--synth")
     ap.add_argument("--write")
+    ap.add_argument("--spectral-only", action="store_true", help="no subsets with the colour statistics")
+    ap.add_argument("--oof", metavar="TSV", help="write each training file's out-of-fold score here "
+                    "(fit_fusion.py --oof frequency=TSV uses them, so its cross-validation stays held out)")
+    ap.add_argument("--train-photos", metavar="LABELS_TSV",
+                    help="also train on the photos (--photos) as reals, one cross-validation group per "
+                         "Debian package family (read from this labels.tsv's debian_package column)")
     a = ap.parse_args()
-    X, y, g, _ = load(a.gan)
+    if a.spectral_only:
+        del CANDIDATES[len(_BASE):]
+    X, y, g, names_all = load(a.gan)
+    n_gan = len(y)
+    if a.train_photos:
+        package = {r["file"]: r["debian_package"].split()[0] for r in
+                   csv.DictReader(open(a.train_photos), delimiter="\t")}
+        family = lambda p: "photos:" + ("lomiri" if p.startswith("lomiri") else p)
+        Xp, yp, _, names = load(a.photos)
+        names_all = names_all + names
+        X = np.vstack([X, Xp])
+        y = np.concatenate([y, yp])
+        g = np.concatenate([g, np.array([family(package[n]) for n in names])])
     extra = None
     if a.synth:
         Xs, ys, _, _ = load(a.synth)
@@ -132,13 +152,25 @@ def main():
         oof[~tr] = m.score(X[~tr])
         thr = np.quantile(m.score(X[tr][~y[tr]]), FLAG_QUANTILE)
         flagged[~tr] = oof[~tr] >= thr
-        per_group[gg] = roc_auc_score(y[~tr], oof[~tr])
-        print(f"  {gg:<12}  {','.join(subset):<52} ({inner:.3f})  {per_group[gg]:.3f}")
-    auc = roc_auc_score(y, oof)
-    lo, hi = bootstrap_ci(y, oof)
-    print(f"gan_dev pooled out-of-fold AUC {auc:.3f} (95% bootstrap CI {lo:.3f}-{hi:.3f}), n={len(y)}")
-    print(f"  at each fold's threshold (95th pct of its training reals): TPR {flagged[y].mean():.3f}, "
-          f"FPR {flagged[~y].mean():.3f}")
+        if y[~tr].any() and not y[~tr].all():
+            per_group[gg] = roc_auc_score(y[~tr], oof[~tr])
+            print(f"  {gg:<12}  {','.join(subset):<52} ({inner:.3f})  {per_group[gg]:.3f}")
+        else:
+            print(f"  {gg:<12}  {','.join(subset):<52} ({inner:.3f})  flagged {int(flagged[~tr].sum())}/{int((~tr).sum())}")
+    if a.oof:
+        with open(a.oof, "w") as f:
+            f.write("file\tgroup\toof_score\n")
+            for n, gg, v in zip(names_all, g, oof):
+                f.write(f"{n}\t{gg}\t{v:.9g}\n")
+    gan = np.arange(len(y)) < n_gan
+    auc = roc_auc_score(y[gan], oof[gan])
+    lo, hi = bootstrap_ci(y[gan], oof[gan])
+    print(f"gan_dev pooled out-of-fold AUC {auc:.3f} (95% bootstrap CI {lo:.3f}-{hi:.3f}), n={int(gan.sum())}")
+    print(f"  at each fold's threshold (95th pct of its training reals): TPR {flagged[gan & y].mean():.3f}, "
+          f"FPR {flagged[gan & ~y].mean():.3f}")
+    if not gan.all():
+        k, n = int(flagged[~gan].sum()), int((~gan).sum())
+        print(f"photos out of fold (each package family held out): flagged {k}/{n} ({k / n:.1%})")
 
     # The shipped model.
     subset, inner = pick_subset(X, y, g, extra)

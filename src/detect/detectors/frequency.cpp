@@ -339,7 +339,7 @@ Features compute_features(const Spectrum& s) {
 class FrequencyDetector final : public Detector {
  public:
   std::string name() const override { return "frequency"; }
-  std::string version() const override { return "1"; }
+  std::string version() const override { return "2"; }
   bool applies_to(MediaType t) const override { return t == MediaType::Image; }
 
   DetectorResult run(const Sample& sample) const override {
