@@ -234,7 +234,11 @@ cv::Mat ghost_analysis(const cv::Mat& aligned_dct, int bw, int bh) {
   static const std::array<int, 10> kQualities = {50, 55, 60, 65, 70, 75, 80, 85, 90, 95};
   cv::Mat out = cv::Mat::zeros(bh, bw, CV_32F);
   if (aligned_dct.empty() || bw < 3 || bh < 3) return out;
+  // Requantisation error per block at each quality, box-blurred over 3 x 3 blocks. Quality 50 comes
+  // first: it decides which blocks are textured enough to test, and the other qualities are needed
+  // only in those blocks and their neighbours (the blur's support), which skips most of a sky.
   std::vector<cv::Mat> d;
+  cv::Mat needed;
   for (int quality : kQualities) {
     const auto t = jpegdct::ijg_luma_table(quality);
     std::array<float, 64> qs{}, inv{};
@@ -242,8 +246,9 @@ cv::Mat ghost_analysis(const cv::Mat& aligned_dct, int bw, int bh) {
       qs[static_cast<size_t>(k)] = static_cast<float>(t[static_cast<size_t>(k)]);
       inv[static_cast<size_t>(k)] = 1.0f / qs[static_cast<size_t>(k)];
     }
-    cv::Mat m(bh, bw, CV_32F);
+    cv::Mat m = cv::Mat::zeros(bh, bw, CV_32F);
     for (int b = 0; b < bw * bh; ++b) {
+      if (!needed.empty() && !needed.at<uint8_t>(b / bw, b % bw)) continue;
       const float* c = aligned_dct.ptr<float>(b);
       float s = 0;
       for (int k = 1; k < 64; ++k) {
@@ -256,6 +261,10 @@ cv::Mat ghost_analysis(const cv::Mat& aligned_dct, int bw, int bh) {
       m.at<float>(b / bw, b % bw) = s / 64.0f;
     }
     cv::blur(m, m, cv::Size(3, 3), cv::Point(-1, -1), cv::BORDER_REFLECT);
+    if (needed.empty()) {
+      cv::Mat textured_blocks = m >= params().ghost_min_texture;
+      cv::dilate(textured_blocks, needed, cv::Mat::ones(3, 3, CV_8U), cv::Point(-1, -1), 1, cv::BORDER_REFLECT);
+    }
     d.push_back(m);
   }
   // Normalised curves, the typical curve (median over textured blocks), deviation.
