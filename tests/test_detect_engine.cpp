@@ -109,6 +109,45 @@ TEST(DetectFusion, EachHeadCombinesItsOwnDetectorsAndTheLargerDecides) {
   EXPECT_NEAR(*only_synthetic.score, synthetic, 1e-12);
 }
 
+constexpr const char* kJointModel = R"({
+  "version": "test-joint", "combine": "joint", "threshold": 0.5, "unsure_band": 0.1,
+  "heads": {"joint": {"intercept": -1.5}},
+  "detectors": {
+    "a": {"calibration": {"a": 2.0, "b": -1.0}, "weight": 1.0},
+    "m": {"calibration": {"a": 4.0, "b": -2.0}, "weight": 0.5}
+  }})";
+
+TEST(DetectFusion, JointHeadAddsEveryDetectorsEvidenceAndTheStrongerKindNamesTheVerdict) {
+  const auto model = model_of(kJointModel);
+  ASSERT_TRUE(model.joint);
+  det::FileReport r;
+  r.detectors = {result("a", 0.4), result("m", 2.0, det::Finding::Manipulated)};
+  det::fuse(model, model.thresholds, r);
+  const double pa = 1 / (1 + std::exp(-(2.0 * 0.4 - 1.0)));
+  const double pm = 1 / (1 + std::exp(-(4.0 * 2.0 - 2.0)));
+  ASSERT_TRUE(r.score);
+  // One logistic model over both kinds (not the larger of two heads).
+  EXPECT_NEAR(*r.score, expected_score({{pa, 1.0}, {pm, 0.5}}, -1.5), 1e-12);
+  EXPECT_EQ(r.verdict, det::Verdict::Manipulated);  // only "m" added positive evidence
+  det::FileReport s;
+  s.detectors = {result("a", 3.0), result("m", 0.0, det::Finding::Manipulated)};
+  det::fuse(model, model.thresholds, s);
+  EXPECT_NEAR(*s.score, expected_score({{1 / (1 + std::exp(-5.0)), 1.0}, {1 / (1 + std::exp(2.0)), 0.5}}, -1.5), 1e-12);
+  EXPECT_EQ(s.verdict, det::Verdict::Synthetic);
+  // Nothing voted: the head says nothing.
+  det::FileReport none;
+  auto uncal = result("zzz", 1.0);
+  none.detectors = {uncal};
+  det::fuse(model, model.thresholds, none);
+  ASSERT_TRUE(none.score);
+  EXPECT_EQ(*none.score, 0.0);
+  EXPECT_EQ(none.verdict, det::Verdict::NoEvidence);
+}
+
+TEST(DetectFusion, UnknownCombineModeIsRejected) {
+  EXPECT_THROW(model_of(R"({"version": "x", "combine": "median", "threshold": 0.5, "unsure_band": 0.1})"), veritrace::Error);
+}
+
 TEST(DetectFusion, RulesDecideAndNameTheGenerator) {
   const auto model = model_of(kModel);
   det::FileReport r;

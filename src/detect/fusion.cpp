@@ -27,6 +27,10 @@ FusionModel FusionModel::from_json(const nlohmann::json& j) {
     m.thresholds.unsure_band = j.at("unsure_band").get<double>();
     m.thresholds.pixel_threshold = j.value("pixel_threshold", 0.5);
     const nlohmann::json heads = j.value("heads", nlohmann::json::object());
+    const std::string combine = j.value("combine", std::string("max"));
+    if (combine != "max" && combine != "joint") throw Error(ErrorKind::Internal, "fusion model: unknown combine '" + combine + "'");
+    m.joint = combine == "joint";
+    m.joint_intercept = heads.value("joint", nlohmann::json::object()).value("intercept", 0.0);
     m.synthetic_intercept = heads.value("synthetic", nlohmann::json::object()).value("intercept", 0.0);
     m.manipulated_intercept = heads.value("manipulated", nlohmann::json::object()).value("intercept", 0.0);
     const nlohmann::json detectors = j.value("detectors", nlohmann::json::object());
@@ -99,9 +103,11 @@ void fuse(const FusionModel& model, const Thresholds& thresholds, FileReport& re
   std::vector<Vote> votes;
   std::vector<const DetectorResult*> decisive;
   bool any_applied = false;
-  // One logit per head; a head speaks only when one of its detectors voted.
+  // One logit per head; a head speaks only when one of its detectors voted. With the joint head,
+  // head_logit[] keeps each kind's share of the evidence (positive contributions) for the verdict.
   double head_logit[2] = {model.synthetic_intercept, model.manipulated_intercept};
   bool head_voted[2] = {false, false};
+  double joint_logit = model.joint_intercept;
   for (auto& d : report.detectors) {
     if (d.status != Status::Applied) continue;
     any_applied = true;
@@ -118,8 +124,9 @@ void fuse(const FusionModel& model, const Thresholds& thresholds, FileReport& re
     if (c.weight == 0) continue;
     const double contribution = c.weight * logit(*d.probability);
     const int head = d.points_to == Finding::Synthetic ? 0 : 1;
-    head_logit[head] += contribution;
+    head_logit[head] += model.joint ? std::max(0.0, contribution) : contribution;
     head_voted[head] = true;
+    joint_logit += contribution;
     votes.push_back({&d, contribution});
   }
   fuse_heatmaps(model, report);
@@ -131,9 +138,16 @@ void fuse(const FusionModel& model, const Thresholds& thresholds, FileReport& re
   }
   // The larger head decides. A head whose detectors did not apply says nothing (0), so a file whose
   // only evidence is provenance declaring no AI scores 0 (docs/detection.md).
-  const double p_synthetic = head_voted[0] ? sigmoid(head_logit[0]) : 0.0;
-  const double p_manipulated = head_voted[1] ? sigmoid(head_logit[1]) : 0.0;
+  double p_synthetic = head_voted[0] ? sigmoid(head_logit[0]) : 0.0;
+  double p_manipulated = head_voted[1] ? sigmoid(head_logit[1]) : 0.0;
   double score = std::max(p_synthetic, p_manipulated);
+  if (model.joint) {
+    const bool voted = head_voted[0] || head_voted[1];
+    score = voted ? sigmoid(joint_logit) : 0.0;
+    // The kind whose detectors added more evidence names a flagged verdict.
+    p_synthetic = head_logit[0];
+    p_manipulated = head_logit[1];
+  }
   std::sort(votes.begin(), votes.end(), [](const Vote& x, const Vote& y) { return x.contribution > y.contribution; });
 
   // Rules first: a valid manifest, a generator mark or metadata naming a generator decide.

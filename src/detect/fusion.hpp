@@ -1,8 +1,9 @@
-// Fusion: per-detector calibration (Platt: p = sigmoid(a * score + b)); two logistic heads, one over
-// the detectors of whole-image synthesis and one over those of local manipulation, each combining
-// the logits of its calibrated detectors; the fused score is the larger head probability, and the
-// larger head names the verdict. Then provenance rules, the unsure band, the fused heatmap and the
-// reasons. The model is models/fusion.json, compiled in (fit by tools/train/fit_fusion.py).
+// Fusion: per-detector calibration (Platt: p = sigmoid(a * score + b)), then the calibrated logits
+// are combined by logistic regression: either one joint head over every detector ("combine":
+// "joint", the shipped model; the kind of detectors whose evidence weighs more names the verdict)
+// or two heads, synthesis and local manipulation, the larger of which decides ("max", the first
+// model). Then provenance rules, the unsure band, the fused heatmap and the reasons. The model is
+// models/fusion.json, compiled in (fit by tools/train/fit_fusion.py).
 #pragma once
 #include <map>
 #include <optional>
@@ -25,7 +26,9 @@ struct DetectorCalibration {
 struct FusionModel {
   std::string version;
   Thresholds thresholds;
-  double synthetic_intercept = 0.0;    // head intercepts (logits)
+  bool joint = false;                  // one joint head (else the larger of two heads)
+  double joint_intercept = 0.0;        // head intercepts (logits)
+  double synthetic_intercept = 0.0;
   double manipulated_intercept = 0.0;
   std::map<std::string, DetectorCalibration> detectors;
 
