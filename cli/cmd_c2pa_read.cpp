@@ -78,7 +78,10 @@ void add_c2pa_commands(CLI::App& app, Action& run) {
   CLI::App* read = c2pa->add_subcommand("read", "Read and validate the Content Credentials of files");
   read->add_option("FILE", args->files, "Image, video or audio files, or .c2pa manifest stores")->required();
   read->add_flag("--json", args->json, "JSON output (one object, or an array for several files)");
-  read->add_option("--trust", args->trust, "PEM file of trusted root certificates (repeatable)");
+  read->add_option("--trust", args->trust, "PEM file of trusted root certificates (repeatable)")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   read->add_flag("--no-trust-check", args->no_trust_check, "Check signatures, hashes and certificates, but not trust");
   read->add_flag("--detailed", args->detailed, "Every assertion's full data, the raw claim and the certificate chain");
   read->add_flag("--strict", args->strict,

@@ -154,7 +154,10 @@ void add_c2pa_sign(CLI::App& c2pa, Action& run) {
   sign->add_option("--alg", a->alg, "es256|es384|es512|ps256|ps384|ps512|ed25519 (default: follows the key)");
   sign->add_flag("--ai-generated", a->ai_generated, "Label the content as AI-generated (digitalSourceType trainedAlgorithmicMedia)");
   sign->add_option("--source-type", a->source_type, "IPTC digital source type term or URI (e.g. compositeWithTrainedAlgorithmicMedia, digitalCapture)");
-  sign->add_option("--action", a->actions, "Further action, ACTION[:key=value,...] or ACTION:{json} (repeatable)");
+  sign->add_option("--action", a->actions, "Further action, ACTION[:key=value,...] or ACTION:{json} (repeatable)")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   sign->add_option("--manifest", a->manifest, "Manifest definition JSON (docs/manifest-definition.md)");
   sign->add_option("--parent", a->parent, "Parent asset, added as a parentOf ingredient with its credentials");
   sign->add_flag("--sidecar", a->sidecar, "Write a detached .c2pa manifest store instead of embedding");

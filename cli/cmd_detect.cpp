@@ -24,7 +24,7 @@ struct DetectArgs {
   std::vector<std::string> paths;
   bool json = false, jsonl = false, verbose = false, list = false, no_repo = false, no_trust_check = false;
   std::string heatmaps, html, detectors, db;
-  std::vector<std::string> trust;
+  std::vector<std::string> trust, models;
   std::optional<double> threshold, unsure_band;
   unsigned threads = 0;
 };
@@ -140,6 +140,7 @@ int run_detect(const DetectArgs& args) {
   }
   detect::EngineOptions options;
   options.detectors = split_list(args.detectors);
+  options.model_files = args.models;
   options.threshold = args.threshold;
   options.unsure_band = args.unsure_band;
   options.trust_anchor_files = args.trust;
@@ -281,9 +282,17 @@ void add_detect_command(CLI::App& app, Action& run) {
   cmd->add_option("--html", a->html, "Write a self-contained HTML report to FILE");
   cmd->add_option("--detectors", a->detectors, "Comma-separated detector names (see --list-detectors)");
   cmd->add_flag("--list-detectors", a->list, "List the detectors and exit");
+  cmd->add_option("--model", a->models, "An extra learned detector: FILE.onnx with its sidecar FILE.json (repeatable; docs/models.md)")
+      ->type_name("FILE.onnx")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--threshold", a->threshold, "Fused-score threshold (default: the shipped one)");
   cmd->add_option("--unsure-band", a->unsure_band, "Half-width of the unsure band around the threshold");
-  cmd->add_option("--trust", a->trust, "C2PA trust anchors (PEM, repeatable)");
+  cmd->add_option("--trust", a->trust, "C2PA trust anchors (PEM, repeatable)")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_flag("--no-trust-check", a->no_trust_check, "C2PA: check signatures and hashes, not trust");
   cmd->add_option("--db", a->db, "Manifest repository for recovering stripped credentials");
   cmd->add_flag("--no-repo", a->no_repo, "Do not look credentials up in the manifest repository");

@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 struct EvalArgs {
-  std::vector<std::string> tsvs;
+  std::vector<std::string> tsvs, models;
   std::string group_by, plots, detectors, scores_out;
   bool normalize = false, json_out = false;
   std::optional<double> threshold, unsure_band;
@@ -149,6 +149,7 @@ int run_eval(const EvalArgs& args) {
     if (comma > start) options.detectors.push_back(args.detectors.substr(start, comma - start));
     start = comma + 1;
   }
+  options.model_files = args.models;
   options.threshold = args.threshold;
   options.unsure_band = args.unsure_band;
   options.normalize = args.normalize;
@@ -355,6 +356,11 @@ void add_eval_command(CLI::App& app, Action& run) {
   cmd->add_option("--plots", a->plots, "Write ROC and reliability diagrams (SVG) into DIR");
   cmd->add_flag("--json", a->json_out, "JSON output (schema veritrace.eval/1)");
   cmd->add_option("--detectors", a->detectors, "Comma-separated detector names");
+  cmd->add_option("--model", a->models, "An extra learned detector: FILE.onnx with its sidecar FILE.json (repeatable; docs/models.md)")
+      ->type_name("FILE.onnx")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--threshold", a->threshold, "Fused-score threshold (default: the shipped one)");
   cmd->add_option("--unsure-band", a->unsure_band, "Half-width of the unsure band");
   cmd->add_option("--pixel-threshold", a->pixel_threshold, "Heatmap value at or above which a pixel counts as tampered (F1; default: the shipped one)");

@@ -140,6 +140,10 @@ struct Thresholds {
 
 struct EngineOptions {
   std::vector<std::string> detectors;     // names; empty = every detector enabled by default
+  // Extra learned detectors: ONNX files, each with its JSON sidecar next to it (docs/models.md).
+  // They run after the built-in ones; they join the fused score only when their sidecar carries a
+  // calibration and a fusion_weight, otherwise they are reported, not fused.
+  std::vector<std::string> model_files;
   std::optional<double> threshold;        // overrides the shipped threshold
   std::optional<double> unsure_band;
   std::vector<std::string> trust_anchor_files;  // C2PA trust anchors (PEM)
@@ -176,8 +180,9 @@ struct FileReport {
 
 class Engine {
  public:
-  // Throws Error(Usage) for an unknown detector name or a bad threshold, Error(Io/Key) when the
-  // trust anchors cannot be read.
+  // Throws Error(Usage) for an unknown detector name, a bad threshold or a model file that is
+  // missing, unreadable or does not match its sidecar; Error(Io/Key) when the trust anchors cannot
+  // be read.
   explicit Engine(EngineOptions options = {});
   ~Engine();
   Engine(Engine&&) noexcept;

@@ -9,9 +9,11 @@
 #include <mutex>
 #include <new>
 #include <thread>
+#include <tuple>
 
 #include "detect/detectors/detectors.hpp"
 #include "detect/fusion.hpp"
+#include "detect/learned/onnx_detector.hpp"
 #include "formats/formats.hpp"
 
 namespace veritrace::detect {
@@ -96,6 +98,7 @@ struct Engine::Impl {
   EngineOptions options;
   Thresholds thresholds;
   const FusionModel* model = nullptr;
+  FusionModel with_user_models;  // the shipped model plus user models' calibrations (--model)
   std::vector<std::unique_ptr<Detector>> detectors;
 
   FileReport analyze(std::vector<uint8_t> bytes, const std::string& name, bool keep_preview) const;
@@ -125,6 +128,24 @@ Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>()) {
                             : std::find(options.detectors.begin(), options.detectors.end(), info.name) !=
                                   options.detectors.end();
     if (chosen) impl_->detectors.push_back(info.make(options));
+  }
+  if (!options.model_files.empty()) {
+    impl_->with_user_models = *impl_->model;
+    for (const auto& file : options.model_files) {
+      learned::ModelSpec spec;
+      auto d = learned::load_model_file(file, &spec);
+      const std::string name = d->name();
+      if (std::any_of(impl_->detectors.begin(), impl_->detectors.end(), [&](const auto& x) { return x->name() == name; }) ||
+          impl_->with_user_models.detectors.count(name))
+        throw Error(ErrorKind::Usage, fmt::format("{}: a detector named '{}' already exists; give the model another \"name\" in its sidecar", file, name));
+      DetectorCalibration c;
+      if (spec.calibration) std::tie(c.a, c.b) = *spec.calibration;
+      c.weight = spec.calibration ? spec.fusion_weight : 0.0;
+      c.reliability = spec.calibration ? "User-supplied model, calibrated by its sidecar." : "User-supplied model without calibration: reported, not fused.";
+      if (spec.calibration) impl_->with_user_models.detectors[name] = c;
+      impl_->detectors.push_back(std::move(d));
+    }
+    impl_->model = &impl_->with_user_models;
   }
   impl_->options = std::move(options);
 }

@@ -1,10 +1,28 @@
 // The built-in detectors in report order: provenance first, then metadata, then pixel forensics.
 #include "detect/detectors/detectors.hpp"
+#include "detect/learned/onnx_detector.hpp"
 
 namespace veritrace::detect {
 
+namespace {
+
+std::vector<DetectorInfo> with_learned(std::vector<DetectorInfo> list) {
+  // The learned detectors compiled into the library (models/*.onnx), after the classic ones.
+  for (const auto& m : learned::builtin_models()) {
+    const learned::ModelSpec spec = learned::parse_model_spec(m.sidecar, "built-in model " + m.name);
+    list.push_back({spec.name, spec.description.empty() ? "Learned detector (models/" + m.name + ".onnx)" : spec.description, true,
+                    [m, spec](const EngineOptions&) {
+                      return learned::make_onnx_detector(spec, std::vector<uint8_t>(m.onnx_begin, m.onnx_end),
+                                                         "built-in model " + m.name);
+                    }});
+  }
+  return list;
+}
+
+}  // namespace
+
 const std::vector<DetectorInfo>& builtin_detectors() {
-  static const std::vector<DetectorInfo> list = {
+  static const std::vector<DetectorInfo> list = with_learned({
       {"c2pa", "Content Credentials (C2PA): validity, AI digital source types, ingredients", true,
        [](const EngineOptions& o) { return make_c2pa_detector(o); }},
       {"watermarks", "Invisible watermarks: Veritrace's own and the marks of open image generators", true,
@@ -22,7 +40,7 @@ const std::vector<DetectorInfo>& builtin_detectors() {
        [](const EngineOptions&) { return make_cfa_detector(); }},
       {"copy_move", "Copied-and-pasted regions within the image (keypoints + geometric check)", true,
        [](const EngineOptions&) { return make_copy_move_detector(); }},
-  };
+  });
   return list;
 }
 
