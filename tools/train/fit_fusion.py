@@ -23,7 +23,7 @@ import sys
 
 import numpy as np
 
-SYNTHETIC = {"frequency"}
+SYNTHETIC = {"frequency", "npr", "zed"}  # the learned detectors (models/*.onnx) point to synthesis
 MANIPULATED = {"jpeg_ghost", "block_grid", "noise", "cfa", "copy_move"}
 # metadata votes only through its rules (generator traces): its raw score rides on dataset
 # confounds (CASIA's Photoshop tables), so it gets no fitted weight.
