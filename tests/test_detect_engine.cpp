@@ -144,6 +144,33 @@ TEST(DetectFusion, JointHeadAddsEveryDetectorsEvidenceAndTheStrongerKindNamesThe
   EXPECT_EQ(none.verdict, det::Verdict::NoEvidence);
 }
 
+TEST(DetectFusion, JointHeadImputesDetectorsThatDidNotRun) {
+  const auto model = model_of(R"({
+    "version": "t", "combine": "joint", "threshold": 0.5, "unsure_band": 0.1,
+    "heads": {"joint": {"intercept": 1.0}},
+    "detectors": {
+      "a": {"calibration": {"a": 1.0, "b": 0.0}, "weight": 1.0, "impute": -2.0},
+      "m": {"calibration": {"a": 1.0, "b": 0.0}, "weight": 0.5, "impute": -3.0}
+    }})");
+  // Only "a" ran: "m" counts at its imputed logit, so a missing detector is neutral, not evidence.
+  det::FileReport r;
+  r.detectors = {result("a", 0.7)};
+  det::fuse(model, model.thresholds, r);
+  ASSERT_TRUE(r.score);
+  EXPECT_NEAR(*r.score, 1 / (1 + std::exp(-(1.0 + 0.7 + 0.5 * -3.0))), 1e-12);
+  // Both ran: the plain sum.
+  det::FileReport both;
+  both.detectors = {result("a", -1.9), result("m", -1.0, det::Finding::Manipulated)};
+  det::Thresholds low;  // flag at 0.15, so that this file (score 0.20) gets a named verdict
+  low.threshold = 0.1;
+  low.unsure_band = 0.05;
+  det::fuse(model, low, both);
+  EXPECT_NEAR(*both.score, 1 / (1 + std::exp(-(1.0 - 1.9 + 0.5 * -1.0))), 1e-12);
+  // Evidence beyond the typical value names the kind: "m" is 2 above its typical -3 (x 0.5 = 1.0),
+  // "a" only 0.1 above its -2, although both probabilities are below one half.
+  EXPECT_EQ(both.verdict, det::Verdict::Manipulated);
+}
+
 TEST(DetectFusion, UnknownCombineModeIsRejected) {
   EXPECT_THROW(model_of(R"({"version": "x", "combine": "median", "threshold": 0.5, "unsure_band": 0.1})"), veritrace::Error);
 }

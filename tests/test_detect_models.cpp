@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 #include <opencv2/dnn.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "detect/learned/model_spec.hpp"
 #include "detect/learned/onnx_detector.hpp"
@@ -346,5 +347,38 @@ TEST(OnnxDetector, ShippedModelsMatchTheirExportParity) {
     ASSERT_EQ(r.status, det::Status::Applied) << r.reason;
     EXPECT_EQ(r.evidence.details.at("crop_scores").size(), it.at("crops").get<size_t>());
     EXPECT_NEAR(*r.score, it.at("score").get<double>(), 1e-4);
+  }
+}
+
+// The shipped up-sampling detector scores a simulated up-sampling (halved, then enlarged back
+// bilinearly or bicubically) above the original picture, on the repository's example photos.
+TEST(OnnxDetector, NprScoresSimulatedUpSamplingAboveTheOriginal) {
+  const lrn::BuiltinModel* npr = nullptr;
+  for (const auto& m : lrn::builtin_models())
+    if (m.name == "npr") npr = &m;
+  ASSERT_NE(npr, nullptr) << "models/npr.onnx is compiled in";
+  auto d = lrn::make_onnx_detector(lrn::parse_model_spec(npr->sidecar, "npr"), std::vector<uint8_t>(npr->onnx_begin, npr->onnx_end), "npr");
+  for (const char* name : {"examples/real-photo.jpg", "examples/copy-move.jpg"}) {
+    SCOPED_TRACE(name);
+    const auto decoded = veritrace::media::decode_image_file((vt_test::source_dir() / name).string());
+    const cv::Mat full(decoded.height, decoded.width, CV_8UC3, const_cast<uint8_t*>(decoded.pixels.data()));
+    const cv::Mat crop = full(cv::Rect(0, 0, std::min(600, full.cols), std::min(400, full.rows))).clone();
+    auto score_of = [&](const cv::Mat& m) {
+      veritrace::media::Image img;
+      img.width = m.cols;
+      img.height = m.rows;
+      img.channels = 3;
+      img.pixels.assign(m.data, m.data + m.total() * 3);
+      const auto r = run_on(*d, img);
+      EXPECT_EQ(r.status, det::Status::Applied) << r.reason;
+      return r.score.value_or(0.0);
+    };
+    const double original = score_of(crop);
+    cv::Mat half, up;
+    cv::resize(crop, half, cv::Size(crop.cols / 2, crop.rows / 2), 0, 0, cv::INTER_AREA);
+    for (int interpolation : {cv::INTER_LINEAR, cv::INTER_CUBIC}) {
+      cv::resize(half, up, crop.size(), 0, 0, interpolation);
+      EXPECT_GT(score_of(up), original + 0.2) << "interpolation " << interpolation;
+    }
   }
 }

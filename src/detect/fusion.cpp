@@ -41,6 +41,7 @@ FusionModel FusionModel::from_json(const nlohmann::json& j) {
         c.b = d["calibration"].at("b").get<double>();
       }
       c.weight = d.value("weight", 0.0);
+      c.impute = d.value("impute", 0.0);
       c.heatmap_weight = d.value("heatmap_weight", 1.0);
       c.reliability = d.value("reliability", std::string());
       m.detectors[name] = c;
@@ -107,7 +108,11 @@ void fuse(const FusionModel& model, const Thresholds& thresholds, FileReport& re
   // head_logit[] keeps each kind's share of the evidence (positive contributions) for the verdict.
   double head_logit[2] = {model.synthetic_intercept, model.manipulated_intercept};
   bool head_voted[2] = {false, false};
+  // Joint head: every detector of the model starts at its imputed logit (its mean on the training
+  // data), so one that was not selected or did not apply is neutral, not evidence either way.
   double joint_logit = model.joint_intercept;
+  if (model.joint)
+    for (const auto& [name, c] : model.detectors) joint_logit += c.weight * c.impute;
   for (auto& d : report.detectors) {
     if (d.status != Status::Applied) continue;
     any_applied = true;
@@ -124,9 +129,10 @@ void fuse(const FusionModel& model, const Thresholds& thresholds, FileReport& re
     if (c.weight == 0) continue;
     const double contribution = c.weight * logit(*d.probability);
     const int head = d.points_to == Finding::Synthetic ? 0 : 1;
-    head_logit[head] += model.joint ? std::max(0.0, contribution) : contribution;
+    const double relative = contribution - c.weight * c.impute;  // evidence beyond the detector's typical value
+    head_logit[head] += model.joint ? std::max(0.0, relative) : contribution;
     head_voted[head] = true;
-    joint_logit += contribution;
+    joint_logit += relative;
     votes.push_back({&d, contribution});
   }
   fuse_heatmaps(model, report);

@@ -19,6 +19,7 @@ namespace veritrace::detect {
 struct DetectorCalibration {
   double a = 1.0, b = 0.0;      // p = sigmoid(a * raw + b)
   double weight = 0.0;          // weight of logit(p) in the fused logit
+  double impute = 0.0;          // joint head: the logit assumed when the detector did not run
   double heatmap_weight = 1.0;  // weight of this detector's map in the fused heatmap
   std::string reliability;      // one sentence from the evaluation, shown in reports
 };

@@ -168,11 +168,17 @@ class Model:
         self.combine = combine
         self.cal = {}
         self.w = {}
+        self.impute = {}
 
     def features(self, rows, head):
+        """Calibrated logits; a detector that did not apply gets its imputed value (joint head: the
+        mean logit over the training rows where it applied, so a missing detector is neutral rather
+        than evidence either way; two heads: 0)."""
         dets = self.heads[head] if head != "joint" else self.heads["synthetic"] + self.heads["manipulated"]
         X = np.zeros((len(rows), len(dets)))
         voted = np.zeros(len(rows), bool)
+        for j, d in enumerate(dets):
+            X[:, j] = self.impute.get(d, 0.0) if head == "joint" else 0.0
         for i, r in enumerate(rows):
             for j, d in enumerate(dets):
                 s = applied_score(r, d)
@@ -201,6 +207,11 @@ class Model:
                 y = np.array([r["label"] for r in hr], float)
                 self.w[head] = fit_logistic(X, y, l2=l2, nonneg=True)
         if self.combine == "joint":
+            for d in self.heads["synthetic"] + self.heads["manipulated"]:
+                if d in self.cal:
+                    a, b = self.cal[d]
+                    vals = [float(logit(sigmoid(a * applied_score(r, d) + b))) for r in rows if applied_score(r, d) is not None]
+                    self.impute[d] = float(np.mean(vals)) if vals else 0.0
             # Every row: generated pictures and local edits are the positives, every real picture
             # a negative. One model sees how much each detector's evidence is worth on all of them,
             # so a detector that is noise on the other task's pictures cannot swamp it (the two
@@ -346,6 +357,8 @@ def main():
             else:
                 weight = final.w[head][j + 1]
             entry = {"weight": float(weight)}
+            if args.combine == "joint" and d in final.impute:
+                entry["impute"] = final.impute[d]
             if d in final.cal:
                 entry["calibration"] = {"a": float(final.cal[d][0]), "b": float(final.cal[d][1])}
             model["detectors"][d] = entry

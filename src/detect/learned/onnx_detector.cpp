@@ -93,8 +93,8 @@ class OnnxDetector final : public Detector {
     r.evidence.numbers = {{"raw_score", score}, {"crops", static_cast<double>(raw.size())}, {"crop_min", *lo}, {"crop_max", *hi}};
     r.evidence.details["crop_scores"] = raw;
     r.evidence.details["input"] = fmt::format("{} crop(s) of {}x{} px", raw.size(), spec_.width, spec_.height);
-    const std::string what = spec_.description.empty() ? "a learned detector" : spec_.description;
-    r.evidence.summary = fmt::format("{} ({}): {} {:.2f} over {} crop(s) of {}x{} px.", what, spec_.name,
+    const std::string what = spec_.description.empty() ? "Learned detector " + spec_.name : spec_.description;
+    r.evidence.summary = fmt::format("{}: {} {:.2f} over {} crop(s) of {}x{} px.", what,
                                      spec_.output_is_probability ? "probability" : "score", score, raw.size(), spec_.width,
                                      spec_.height);
     return r;
