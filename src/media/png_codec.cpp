@@ -41,6 +41,16 @@ void read_from_cursor(png_structp png, png_bytep out, png_size_t n) {
 
 constexpr png_uint_32 kMaxRowPixels = 1u << 20;  // bounds libpng's row buffers (8 MB at most)
 
+// Pixels need only IHDR, PLTE, tRNS and IDAT. libpng would read every other known chunk whole into
+// memory first (a tEXt chunk claiming 2 GB made it allocate 2 GB despite the chunk limit; found by
+// fuzz_detect), so they are skipped unread, as unknown chunks are. Text and metadata are parsed
+// elsewhere with their own bounds (detect/png_text, exiv2).
+void ignore_ancillary_chunks(png_structp png) {
+  static const png_byte kSkipped[] = "tEXt\0zTXt\0iTXt\0iCCP\0eXIf\0sPLT\0tIME\0pCAL\0sCAL\0hIST\0sBIT\0pHYs\0oFFs\0cHRM\0gAMA\0sRGB\0bKGD";
+  png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, nullptr, 0);
+  png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, kSkipped, static_cast<int>(sizeof(kSkipped) / 5));
+}
+
 struct Header {
   png_uint_32 width = 0, height = 0;
   int channels = 0;
@@ -52,6 +62,7 @@ bool read_header(png_structp png, png_infop info, const DecodeOptions& options, 
   if (setjmp(png_jmpbuf(png))) return false;
   png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
   png_set_chunk_malloc_max(png, 64u << 20);
+  ignore_ancillary_chunks(png);
   png_read_info(png, info);
   h.width = png_get_image_width(png, info);
   h.height = png_get_image_height(png, info);
