@@ -4,16 +4,19 @@ Data loading, the network (with the fixed nearest down/up residual inside it), t
 up-sampling fakes, augmentation, and the crop geometry of the model-file contract.
 Everything is seeded by the caller; torch runs on one thread.
 """
-import csv
 import io
 import math
 import os
+import sys
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from contract import crop_origins, photo_group, read_tsv  # noqa: E402,F401
 
 torch.set_num_threads(1)
 
@@ -31,24 +34,9 @@ STD = [0.25, 0.25, 0.25]
 SCALE = 1.0 / 255.0
 
 
-def read_tsv(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f, delimiter="\t"))
-
-
 def load_rgb(path):
     with Image.open(path) as im:
         return np.asarray(im.convert("RGB"), dtype=np.uint8).copy()
-
-
-def photo_family(pkg):
-    if pkg.startswith("lomiri"):
-        return "photos:lomiri"
-    if pkg.startswith("mate-backgrounds"):
-        return "photos:mate-backgrounds"
-    if pkg.startswith("plasma-workspace-wallpapers"):
-        return "photos:plasma-workspace-wallpapers"
-    raise ValueError(pkg)
 
 
 def load_all():
@@ -59,7 +47,7 @@ def load_all():
                           label=1 if r["label"] == "fake" else 0,
                           img=load_rgb(os.path.join(GAN_DIR, r["file"]))))
     for r in read_tsv(os.path.join(PHOTO_DIR, "labels.tsv")):
-        items.append(dict(set="photos", file=r["file"], group=photo_family(r["debian_package"]),
+        items.append(dict(set="photos", file=r["file"], group=photo_group(r["debian_package"]),
                           label=0, img=load_rgb(os.path.join(PHOTO_DIR, r["file"]))))
     for r in read_tsv(os.path.join(SPLICE_DIR, "labels.tsv")):
         if r["kind"] != "authentic":
@@ -245,25 +233,9 @@ def to_tensor(batch_u8):
 
 # ----------------------------------------------------------------------------- contract crops
 def contract_crops(img, W=INFER, H=INFER, max_crops=MAX_CROPS):
-    """Crop geometry of the model-file contract (fit "crops"). Returns [] if not applicable."""
+    """Crops of the model-file contract (fit "crops"); [] if not applicable."""
     h, w = img.shape[:2]
-    if w < W or h < H:
-        return []
-    nx = min(math.ceil(w / W), 3)
-    ny = min(math.ceil(h / H), 3)
-    while nx * ny > max_crops:
-        if nx >= ny:
-            nx -= 1
-        else:
-            ny -= 1
-
-    def starts(n, size, win):
-        if n == 1:
-            return [(size - win) // 2]
-        return [int(math.floor(j * (size - win) / max(n - 1, 1) + 0.5)) for j in range(n)]
-
-    xs, ys = starts(nx, w, W), starts(ny, h, H)
-    return [img[y:y + H, x:x + W] for y in ys for x in xs]
+    return [img[y:y + H, x:x + W] for x, y in crop_origins(w, h, W, H, max_crops)]
 
 
 @torch.no_grad()

@@ -22,6 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (INFER, MAX_CROPS, MEAN, SCALE, STD, NPRNet, contract_crops,  # noqa: E402
                     load_all, score_image, to_tensor)
 from train import train_model  # noqa: E402
+from contract import parity_image, parity_tensor  # noqa: E402
 
 torch.set_num_threads(1)
 ALLOWED = {"Conv", "ConvTranspose", "Relu", "LeakyRelu", "BatchNormalization", "MaxPool",
@@ -30,17 +31,11 @@ ALLOWED = {"Conv", "ConvTranspose", "Relu", "LeakyRelu", "BatchNormalization", "
 
 
 def tensor_test(H, W):
-    c = np.arange(3, dtype=np.float64).reshape(3, 1, 1)
-    y = np.arange(H, dtype=np.float64).reshape(1, H, 1)
-    x = np.arange(W, dtype=np.float64).reshape(1, 1, W)
-    t = np.sin(0.01 * (c + 1) * (x + 1) + 0.02 * (y + 1)).astype(np.float32)
-    return t[None]
+    return parity_tensor(H, W)
 
 
 def image_test():
-    W, H = 300, 260
-    y, x, c = np.meshgrid(np.arange(H), np.arange(W), np.arange(3), indexing="ij")
-    return ((7 * x + 13 * y + 50 * c + (x * y) % 17) % 256).astype(np.uint8)
+    return parity_image()
 
 
 def main():

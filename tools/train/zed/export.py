@@ -16,22 +16,17 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import zedlib as Z  # noqa: E402
+from contract import parity_image, parity_tensor  # noqa: E402
 
 torch.set_num_threads(1)
 
 
 def tensor_test_input(h, w):
-    c = np.arange(3).reshape(3, 1, 1)
-    y = np.arange(h).reshape(1, h, 1)
-    x = np.arange(w).reshape(1, 1, w)
-    t = np.sin(0.01 * (c + 1) * (x + 1) + 0.02 * (y + 1)).astype(np.float32)
-    return torch.from_numpy(t[None])
+    return torch.from_numpy(parity_tensor(h, w))
 
 
 def image_test_input():
-    w, h = 300, 260
-    y, x, c = np.meshgrid(np.arange(h), np.arange(w), np.arange(3), indexing='ij')
-    return ((7 * x + 13 * y + 50 * c + (x * y) % 17) % 256).astype(np.uint8)
+    return parity_image()
 
 
 def main():

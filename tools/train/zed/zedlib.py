@@ -11,6 +11,7 @@ only, so that score = standardized "too predictable" deviation (larger = more li
 import io
 import math
 import os
+import sys
 import random
 
 import numpy as np
@@ -18,6 +19,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from contract import crop_origins, photo_group, read_tsv  # noqa: E402,F401
 
 W = H = 112            # crop size of the sidecar contract
 K = 7                  # neighbourhood size of the blind-spot predictor
@@ -140,24 +144,7 @@ class ExportZed(nn.Module):
 # ---------------------------------------------------------------- contract geometry
 def crop_boxes(width, height, w=W, h=H, max_crops=9):
     """Crop origins of the sidecar contract (fit 'crops'). [] if not applicable."""
-    if width < w or height < h:
-        return []
-    nx = min(math.ceil(width / w), 3)
-    ny = min(math.ceil(height / h), 3)
-    while nx * ny > max_crops:          # limit so that nx*ny <= max_crops (longer count first)
-        if nx >= ny and nx > 1:
-            nx -= 1
-        elif ny > 1:
-            ny -= 1
-        else:
-            break
-
-    def starts(n, size, c):
-        if n == 1:
-            return [(size - c) // 2]
-        # std::lround semantics (half away from zero), as the C++ engine
-        return [int(math.floor(j * (size - c) / max(n - 1, 1) + 0.5)) for j in range(n)]
-    return [(x, y) for y in starts(ny, height, h) for x in starts(nx, width, w)]
+    return crop_origins(width, height, w, h, max_crops)
 
 
 def crops_tensor(rgb):
@@ -188,22 +175,6 @@ def half(rgb):
 
 
 # ---------------------------------------------------------------- data sets
-def read_tsv(path):
-    with open(path) as f:
-        head = f.readline().rstrip('\n').split('\t')
-        return [dict(zip(head, l.rstrip('\n').split('\t'))) for l in f if l.strip()]
-
-
-def photo_group(pkg):
-    if pkg.startswith('lomiri'):
-        return 'photos:lomiri'
-    if pkg.startswith('mate-backgrounds'):
-        return 'photos:mate-backgrounds'
-    if pkg.startswith('plasma-workspace-wallpapers'):
-        return 'photos:plasma-workspace-wallpapers'
-    raise ValueError(pkg)
-
-
 def dev_files():
     """All dev files: dicts with set, file (relative), path, label, group."""
     out = []
