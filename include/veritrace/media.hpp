@@ -12,6 +12,8 @@
 // corrupt or truncated data; images over max_pixels are refused before any pixel buffer is made.
 #pragma once
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,5 +68,73 @@ enum class ImageFormat { Unknown, Jpeg, Png, WebP };
 ImageFormat sniff_image_format(const ByteSource& src);
 // Encodes in the given format (JPEG: quality, 4:2:0; WebP: quality; PNG: lossless).
 std::vector<uint8_t> encode_image(const Image& image, ImageFormat format, int quality = 92);
+
+// ---------------------------------------------------------------------------------------------
+// Video: streaming decode through FFmpeg's libraries (libavformat, libavcodec, libswscale).
+//
+//   media::VideoReader reader(open_file_source("clip.mp4"), {.sample_fps = 4});
+//   while (auto frame = reader.next()) use(frame->time_s, frame->image);   // RGB, upright
+//
+// Only one decoded frame is held at a time: memory does not grow with the video's length. Every
+// frame is decoded (inter-frame codecs need it) but only the sampled ones are converted to RGB.
+// The input is read through the ByteSource (file or memory) and never by URL: container formats that
+// would open other files or the network (playlists, concat lists) are refused.
+
+struct VideoOptions {
+  // Frames kept per second of presentation time (timestamps, so variable frame rate is handled);
+  // 0 keeps every frame.
+  double sample_fps = 4.0;
+  // A frame over this many pixels (coded size) is refused before any frame buffer is made.
+  uint64_t max_pixels = 8192ull * 4320;
+  // Frames whose long side exceeds this are scaled down (area filter) when converted; 0 = never.
+  int max_long_side = 0;
+  // Stop after this much presentation time (seconds); 0 = the whole stream.
+  double max_duration_s = 0.0;
+  // Decoder threads for this stream (the engine decodes several files at once: keep it small).
+  int threads = 1;
+};
+
+struct VideoInfo {
+  int width = 0, height = 0;       // of the delivered frames: rotation applied, before max_long_side
+  int coded_width = 0, coded_height = 0;
+  int rotation = 0;                // clockwise degrees applied to every frame (0, 90, 180, 270)
+  double duration_s = 0.0;         // 0 when the container does not say
+  double frame_rate = 0.0;         // average, 0 when unknown
+  std::string codec;               // FFmpeg's codec name, e.g. "h264"
+  std::string container;           // FFmpeg's demuxer name, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
+  bool has_audio = false;
+};
+
+struct VideoFrame {
+  double time_s = 0.0;   // presentation time from the stream start
+  int64_t index = 0;     // decoded-frame counter (0-based, every decoded frame counts)
+  Image image;           // 3-channel RGB, rotation applied
+};
+
+class VideoReader {
+ public:
+  // Throws Error(Unsupported) for a file without a video stream, an unknown or refused container, a
+  // codec this build cannot decode or frames over max_pixels; Error(Malformed) when the container
+  // cannot be parsed; Error(Usage) for bad options.
+  VideoReader(std::unique_ptr<ByteSource> source, const VideoOptions& options = {});
+  ~VideoReader();
+  VideoReader(const VideoReader&) = delete;
+  VideoReader& operator=(const VideoReader&) = delete;
+
+  const VideoInfo& info() const;
+  // The next sampled frame, or nullopt at the end of the stream (or of max_duration_s). Corrupt
+  // packets are skipped and counted; Error(Malformed) only when the stream yields nothing
+  // decodable for a long run of packets.
+  std::optional<VideoFrame> next();
+  int64_t frames_decoded() const;
+  int64_t packets_rejected() const;  // corrupt or undecodable packets skipped so far
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Whether the bytes look like a container FFmpeg would open for video (cheap probe, no decode).
+bool probe_video(const ByteSource& src);
 
 }  // namespace veritrace::media
