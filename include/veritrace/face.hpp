@@ -1,0 +1,85 @@
+// Veritrace faces: find faces in pictures and video frames, and follow them across frames.
+//
+//   face::FaceDetector detector;                        // the built-in YuNet network (models/face/)
+//   for (const face::Face& f : detector.detect(rgb)) ...   // boxes, 5 landmarks, a score
+//   face::FaceTracker tracker;
+//   std::vector<int> ids = tracker.update(frame_time_s, faces);   // one track id per face
+//
+// Detection runs YuNet (libfacedetection, Apache-2.0; models/face/yunet.md) through OpenCV's dnn
+// module with our own decoding of its outputs (OpenCV 4.6's FaceDetectorYN refuses this export).
+// Thread-safe: detect() may be called from several threads at once (one network per caller).
+#pragma once
+#include <array>
+#include <memory>
+#include <vector>
+
+#include "veritrace/media.hpp"
+
+namespace veritrace::face {
+
+struct Point {
+  float x = 0, y = 0;
+};
+
+// Landmark order of the detector: the subject's right eye, left eye, nose tip, right mouth
+// corner, left mouth corner (the subject's right eye is on the image's left in a frontal view).
+enum Landmark { kRightEye = 0, kLeftEye = 1, kNose = 2, kRightMouth = 3, kLeftMouth = 4 };
+
+struct Face {
+  float x = 0, y = 0, width = 0, height = 0;  // box in image pixels (may reach past the edges)
+  float score = 0;                            // detector confidence in [0, 1]
+  std::array<Point, 5> landmarks{};
+};
+
+struct DetectorOptions {
+  float score_threshold = 0.6f;  // keep faces scoring at least this
+  float nms_iou = 0.3f;          // overlapping boxes above this IoU are merged into the best one
+  int max_side = 640;            // frames are scaled so the long side is at most this before detection
+  int min_face = 16;             // boxes smaller than this (pixels, original image) are dropped
+};
+
+class FaceDetector {
+ public:
+  // Throws Error(Internal) if the built-in network cannot be loaded (a broken build).
+  explicit FaceDetector(DetectorOptions options = {});
+  ~FaceDetector();
+  FaceDetector(FaceDetector&&) noexcept;
+  FaceDetector& operator=(FaceDetector&&) noexcept;
+
+  // Faces in a 3-channel RGB image, best first. An image without faces gives an empty list.
+  std::vector<Face> detect(const media::Image& rgb) const;
+  const DetectorOptions& options() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+float iou(const Face& a, const Face& b);
+
+struct TrackerOptions {
+  float min_iou = 0.3f;     // a face continues a track when its box overlaps the track's last box this much
+  double max_gap_s = 1.0;   // a track not seen for longer than this ends
+};
+
+// Greedy IoU association of the faces of successive (sampled) frames into tracks.
+class FaceTracker {
+ public:
+  explicit FaceTracker(TrackerOptions options = {});
+  // Faces of the frame at time_s (times must not decrease). Returns the track id of each face, in
+  // the order given; new faces get new ids (0, 1, 2, ... in order of first appearance).
+  std::vector<int> update(double time_s, const std::vector<Face>& faces);
+  int tracks_started() const { return next_id_; }
+
+ private:
+  struct Active {
+    int id;
+    Face last;
+    double last_time;
+  };
+  TrackerOptions options_;
+  std::vector<Active> active_;
+  int next_id_ = 0;
+};
+
+}  // namespace veritrace::face
