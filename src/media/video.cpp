@@ -203,7 +203,8 @@ void VideoReader::Impl::open() {
   av_dict_free(&opts);
   if (rc < 0) {
     fmt = nullptr;  // freed by avformat_open_input on failure
-    if (rc == AVERROR(ENOMEM)) throw std::bad_alloc();
+    // ENOMEM here is nearly always a header claiming an absurd size, not a machine out of memory.
+    if (rc == AVERROR(ENOMEM)) fail(ErrorKind::Malformed, "the container asks for more memory than it can need");
     if (rc == AVERROR(EIO)) fail(ErrorKind::Io, "read error");
     // Unknown bytes, a refused demuxer (playlists) or a container too broken to identify.
     fail(ErrorKind::Unsupported, "not a video container this build reads");
