@@ -10,6 +10,7 @@
 // Detectors are small classes behind `Detector`; images now, video and audio later, one engine.
 // Pixels alone never say "authentic": the best a file without evidence gets is `no_evidence`.
 #pragma once
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -23,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "veritrace/core.hpp"
+#include "veritrace/face.hpp"
 #include "veritrace/media.hpp"
 
 namespace veritrace::detect {
@@ -89,6 +91,38 @@ struct DetectorResult {
   double elapsed_ms = 0.0;
 };
 
+// Video: what the engine measured once per analysed frame, for the video detectors. Faces are
+// followed into tracks; per face and frame the mean colour of three skin regions is kept (forehead,
+// the subject's right and left cheek) for pulse signals. Frames themselves are not kept, so memory
+// grows by a few hundred bytes per analysed face-frame, not with the picture size.
+inline constexpr int kSkinRegions = 3;
+struct FacePoint {
+  double time_s = 0.0;
+  face::Face face;
+  // Mean R, G, B (0..255) of each skin region; valid[r] false when the region left the frame or had
+  // too few usable pixels.
+  std::array<std::array<float, 3>, kSkinRegions> skin_rgb{};
+  std::array<bool, kSkinRegions> skin_valid{};
+};
+struct FaceTrack {
+  int id = 0;
+  std::vector<FacePoint> points;  // in time order
+  double start_s() const { return points.empty() ? 0.0 : points.front().time_s; }
+  double end_s() const { return points.empty() ? 0.0 : points.back().time_s; }
+};
+struct VideoAnalysis {
+  media::VideoInfo info;
+  double analysis_fps = 0.0;       // the sampling rate asked for (0: every frame)
+  int64_t frames_decoded = 0;
+  int64_t frames_analysed = 0;     // frames that went through face detection
+  int64_t packets_rejected = 0;    // corrupt packets skipped by the decoder
+  double analysed_s = 0.0;         // presentation time of the last analysed frame
+  // Size of the analysed frames (faces' coordinates are in these pixels): the picture upright,
+  // scaled so its long side is at most 1280.
+  int frame_width = 0, frame_height = 0;
+  std::vector<FaceTrack> tracks;   // every track, in order of first appearance
+};
+
 // What every detector receives: the file's bytes and its decoded form, made once.
 struct Sample {
   std::string path;                   // as given by the caller
@@ -102,6 +136,9 @@ struct Sample {
   // Set when the detector runs on a file whose metadata was stripped and re-encoded (eval
   // --normalize); metadata detectors then see nothing, by design.
   bool normalized = false;
+  // Video files: the frames' faces and tracks (null for images and audio, or when the video
+  // stream could not be decoded).
+  const VideoAnalysis* video = nullptr;
 };
 
 class Detector {
@@ -154,6 +191,10 @@ struct EngineOptions {
   bool normalize = false;                 // decode, strip metadata, re-encode as PNG before detecting
   uint64_t max_pixels = media::kDefaultMaxPixels;
   uint64_t max_file_bytes = media::kMaxEncodedBytes;
+  // Video: frames analysed per second of presentation time (face detection, pulse and blink
+  // signals need >= 8); 0 = every frame. max_video_s: analyse at most this much (0 = all).
+  double video_fps = 15.0;
+  double max_video_s = 0.0;
 };
 
 struct FileReport {
@@ -172,6 +213,8 @@ struct FileReport {
   int width = 0, height = 0;
   std::string format;
   double timing_ms = 0.0;
+  // Video files: the stream and what was analysed (duration, frame rate, frames, faces).
+  nlohmann::json video = nlohmann::json::object();
   // The analysed pixels as a small JPEG (long side <= 768) for HTML reports; filled only when
   // EngineOptions asks for it through analyze(..., keep_preview = true).
   std::vector<uint8_t> preview_jpeg;

@@ -14,6 +14,7 @@
 #include "detect/detectors/detectors.hpp"
 #include "detect/fusion.hpp"
 #include "detect/learned/onnx_detector.hpp"
+#include "detect/video_pipeline.hpp"
 #include "formats/formats.hpp"
 
 namespace veritrace::detect {
@@ -63,6 +64,24 @@ void make_preview(const media::Image& image, FileReport& report) {
   report.preview_height = src.height;
 }
 
+nlohmann::json video_summary(const VideoAnalysis& v) {
+  size_t face_frames = 0;
+  for (const auto& t : v.tracks) face_frames += t.points.size();
+  nlohmann::json j = {{"duration_s", v.info.duration_s},
+                      {"frame_rate", v.info.frame_rate},
+                      {"codec", v.info.codec},
+                      {"rotation", v.info.rotation},
+                      {"has_audio", v.info.has_audio},
+                      {"analysis_fps", v.analysis_fps},
+                      {"frames_decoded", v.frames_decoded},
+                      {"frames_analysed", v.frames_analysed},
+                      {"analysed_s", v.analysed_s},
+                      {"packets_rejected", v.packets_rejected},
+                      {"face_tracks", v.tracks.size()},
+                      {"face_frames", face_frames}};
+  return j;
+}
+
 DetectorResult run_one(const Detector& d, const Sample& sample) {
   const auto t0 = Clock::now();
   DetectorResult r;
@@ -100,7 +119,14 @@ struct Engine::Impl {
   const FusionModel* model = nullptr;
   FusionModel with_user_models;  // the shipped model plus user models' calibrations (--model)
   std::vector<std::unique_ptr<Detector>> detectors;
+  // The face detector is made on first use (image-only runs never load it).
+  mutable std::once_flag faces_once;
+  mutable std::unique_ptr<face::FaceDetector> faces;
 
+  const face::FaceDetector& face_detector() const {
+    std::call_once(faces_once, [this] { faces = std::make_unique<face::FaceDetector>(); });
+    return *faces;
+  }
   FileReport analyze(std::vector<uint8_t> bytes, const std::string& name, bool keep_preview) const;
 };
 
@@ -173,6 +199,12 @@ FileReport Engine::Impl::analyze(std::vector<uint8_t> bytes, const std::string& 
     report.media_type = media_type_of(kind.format, kind.mime);
     report.format = kind.mime.empty() ? "unknown" : kind.mime;
     const media::ImageFormat image_format = media::sniff_image_format(*source);
+    // Containers the format sniffer does not name (Matroska, WebM, AVI, MPEG-TS, ...).
+    if (report.media_type == MediaType::Image && image_format == media::ImageFormat::Unknown &&
+        media::probe_video(*source)) {
+      report.media_type = MediaType::Video;
+      if (report.format == "unknown") report.format = "video";
+    }
 
     media::Image image;
     std::vector<uint8_t> normalized_bytes;
@@ -182,7 +214,19 @@ FileReport Engine::Impl::analyze(std::vector<uint8_t> bytes, const std::string& 
     sample.format = image_format;
     sample.media_type = report.media_type;
     std::string no_pixels;  // why the content itself cannot be analysed, when it cannot
-    if (report.media_type != MediaType::Image) {
+    VideoAnalysis video;
+    if (report.media_type == MediaType::Video) {
+      try {
+        video = analyze_video(make_span_source(bytes, name), options, face_detector());
+        sample.video = &video;
+        report.width = video.info.width;
+        report.height = video.info.height;
+        report.video = video_summary(video);
+      } catch (const Error& e) {
+        if (e.kind() == ErrorKind::Usage || e.kind() == ErrorKind::Internal) throw;
+        no_pixels = fmt::format("the video stream cannot be analysed ({})", e.what());
+      }
+    } else if (report.media_type != MediaType::Image) {
       no_pixels = fmt::format("{} content analysis is not available yet", media_type_name(report.media_type));
     } else if (image_format == media::ImageFormat::Unknown) {
       no_pixels = kind.format == formats::Format::Unknown
@@ -208,7 +252,7 @@ FileReport Engine::Impl::analyze(std::vector<uint8_t> bytes, const std::string& 
     }
     for (const auto& d : detectors) {
       if (!d->applies_to(report.media_type)) continue;
-      if (sample.image == nullptr && d->needs_pixels()) continue;
+      if (sample.image == nullptr && sample.video == nullptr && d->needs_pixels()) continue;
       report.detectors.push_back(run_one(*d, sample));
     }
     if (!no_pixels.empty()) {

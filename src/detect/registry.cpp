@@ -40,6 +40,8 @@ const std::vector<DetectorInfo>& builtin_detectors() {
        [](const EngineOptions&) { return make_cfa_detector(); }},
       {"copy_move", "Copied-and-pasted regions within the image (keypoints + geometric check)", true,
        [](const EngineOptions&) { return make_copy_move_detector(); }},
+      {"rppg", "Video: one coherent pulse (remote photoplethysmography) across the face's skin regions", true,
+       [](const EngineOptions&) { return make_rppg_detector(); }},
   });
   return list;
 }

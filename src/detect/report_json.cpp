@@ -117,7 +117,15 @@ nlohmann::json to_json(const FileReport& r) {
   }
   j["detectors"] = detectors;
   if (!r.heatmap_path.empty()) j["heatmap"] = r.heatmap_path;
-  if (r.media_type != MediaType::Image) j["segments"] = json::array();
+  if (r.media_type != MediaType::Image) {
+    // Time ranges of every detector that gave them, labelled with the detector.
+    json segments = json::array();
+    for (const auto& d : r.detectors)
+      for (const auto& t : d.evidence.time_ranges)
+        segments.push_back({{"start_s", t.start_s}, {"end_s", t.end_s}, {"score", t.score}, {"detector", d.name}, {"label", t.label}});
+    j["segments"] = segments;
+  }
+  if (!r.video.empty()) j["video"] = r.video;
   j["timing_ms"] = r.timing_ms;
   return j;
 }

@@ -136,7 +136,14 @@ class C2paDetector final : public Detector {
 
   DetectorResult run(const Sample& s) const override {
     auto source = make_span_source(s.bytes, s.path);
-    c2pa::ReadResult read = reader_.read(*source);
+    c2pa::ReadResult read;
+    try {
+      read = reader_.read(*source);
+    } catch (const Error& e) {
+      // A container C2PA is not read from (Matroska, AVI, ...): nothing to check, not a failure.
+      if (e.kind() != ErrorKind::Unsupported || s.media_type == MediaType::Image) throw;
+      return not_applicable(*this, "Content Credentials are not read from this container format");
+    }
     if (read.state == c2pa::ValidationState::NoManifest && use_repository_ && !s.normalized) {
       std::error_code ec;
       const std::string db = repository_path_.empty() ? repo::default_path() : repository_path_;

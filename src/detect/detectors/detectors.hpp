@@ -20,5 +20,7 @@ std::unique_ptr<Detector> make_noise_detector();       // "noise"       (noise.c
 std::unique_ptr<Detector> make_block_grid_detector();  // "block_grid"  (block_grid.cpp)
 std::unique_ptr<Detector> make_cfa_detector();         // "cfa"         (cfa.cpp)
 std::unique_ptr<Detector> make_copy_move_detector();   // "copy_move"   (copy_move.cpp)
+// Video: temporal and biological signals of the faces (the engine's VideoAnalysis).
+std::unique_ptr<Detector> make_rppg_detector();        // "rppg"        (rppg.cpp)
 
 }  // namespace veritrace::detect

@@ -1,0 +1,106 @@
+// Video analysis: one pass over the sampled frames; only per-face measurements are kept.
+#include "detect/video_pipeline.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace veritrace::detect {
+
+namespace {
+
+constexpr int kMaxAnalysisLongSide = 1280;  // frames are scaled to this before faces are measured
+
+// Mean RGB of the usable pixels of a box (neither near-black nor clipped: they carry no pulse).
+bool region_mean(const media::Image& im, const PixelBox& b, std::array<float, 3>& out) {
+  const int x0 = std::max(0, b.x), y0 = std::max(0, b.y);
+  const int x1 = std::min(im.width, b.x + b.width), y1 = std::min(im.height, b.y + b.height);
+  if (x1 - x0 < 2 || y1 - y0 < 2) return false;
+  double s[3] = {0, 0, 0};
+  int64_t n = 0;
+  for (int y = y0; y < y1; ++y) {
+    const uint8_t* p = im.row(y) + static_cast<size_t>(x0) * 3;
+    for (int x = x0; x < x1; ++x, p += 3) {
+      const int lo = std::min({p[0], p[1], p[2]}), hi = std::max({p[0], p[1], p[2]});
+      if (lo < 15 || hi > 245) continue;
+      s[0] += p[0];
+      s[1] += p[1];
+      s[2] += p[2];
+      ++n;
+    }
+  }
+  const int64_t area = static_cast<int64_t>(x1 - x0) * (y1 - y0);
+  if (n < 4 || n * 2 < area) return false;  // mostly unusable (hair, glare, outside the frame)
+  for (int c = 0; c < 3; ++c) out[static_cast<size_t>(c)] = static_cast<float>(s[c] / static_cast<double>(n));
+  return true;
+}
+
+}  // namespace
+
+std::array<PixelBox, kSkinRegions> skin_regions(const face::Face& f) {
+  const auto& re = f.landmarks[face::kRightEye];
+  const auto& le = f.landmarks[face::kLeftEye];
+  const auto& rm = f.landmarks[face::kRightMouth];
+  const auto& lm = f.landmarks[face::kLeftMouth];
+  const float d = std::max(4.0f, std::hypot(le.x - re.x, le.y - re.y));  // inter-ocular distance
+  const float ex = 0.5f * (re.x + le.x), ey = 0.5f * (re.y + le.y);
+  auto box = [](float cx, float cy, float w, float h) {
+    return PixelBox{static_cast<int>(std::lround(cx - w / 2)), static_cast<int>(std::lround(cy - h / 2)),
+                    std::max(2, static_cast<int>(std::lround(w))), std::max(2, static_cast<int>(std::lround(h)))};
+  };
+  // Forehead: centred above the eyes by about half the eye distance. Cheeks: below each eye, at
+  // about 40% of the way down to the mouth corner on that side.
+  const PixelBox forehead = box(ex, ey - 0.55f * d, 0.8f * d, 0.3f * d);
+  const PixelBox right_cheek = box(re.x + 0.4f * (rm.x - re.x) - 0.05f * d, re.y + 0.45f * (rm.y - re.y), 0.32f * d, 0.32f * d);
+  const PixelBox left_cheek = box(le.x + 0.4f * (lm.x - le.x) + 0.05f * d, le.y + 0.45f * (lm.y - le.y), 0.32f * d, 0.32f * d);
+  return {forehead, right_cheek, left_cheek};
+}
+
+VideoAnalysis analyze_video(std::unique_ptr<ByteSource> source, const EngineOptions& options,
+                            const face::FaceDetector& faces) {
+  media::VideoOptions vo;
+  vo.sample_fps = options.video_fps;
+  vo.max_duration_s = options.max_video_s;
+  vo.max_long_side = kMaxAnalysisLongSide;
+  vo.max_pixels = std::min<uint64_t>(options.max_pixels, 8192ull * 4320);
+  const std::string reader_name = source->name();
+  media::VideoReader reader(std::move(source), vo);
+  VideoAnalysis out;
+  out.info = reader.info();
+  out.analysis_fps = options.video_fps;
+  face::FaceTracker tracker;
+  std::vector<size_t> slot;  // track id -> index in out.tracks
+  while (auto frame = reader.next()) {
+    ++out.frames_analysed;
+    out.analysed_s = frame->time_s;
+    out.frame_width = frame->image.width;
+    out.frame_height = frame->image.height;
+    const auto found = faces.detect(frame->image);
+    const auto ids = tracker.update(frame->time_s, found);
+    for (size_t i = 0; i < found.size(); ++i) {
+      const int id = ids[i];
+      if (static_cast<size_t>(id) >= slot.size()) {
+        slot.resize(static_cast<size_t>(id) + 1, SIZE_MAX);
+      }
+      if (slot[static_cast<size_t>(id)] == SIZE_MAX) {
+        slot[static_cast<size_t>(id)] = out.tracks.size();
+        out.tracks.push_back(FaceTrack{id, {}});
+      }
+      FacePoint p;
+      p.time_s = frame->time_s;
+      p.face = found[i];
+      const auto regions = skin_regions(found[i]);
+      for (size_t r = 0; r < regions.size(); ++r) p.skin_valid[r] = region_mean(frame->image, regions[r], p.skin_rgb[r]);
+      out.tracks[slot[static_cast<size_t>(id)]].points.push_back(p);
+    }
+  }
+  if (out.frames_analysed == 0)
+    throw Error(ErrorKind::Malformed, fmt::format("{}: no video frame could be decoded ({} packets rejected; the file may be "
+                                                  "truncated or corrupt)", reader_name, reader.packets_rejected()));
+  out.frames_decoded = reader.frames_decoded();
+  out.packets_rejected = reader.packets_rejected();
+  return out;
+}
+
+}  // namespace veritrace::detect

@@ -1,0 +1,23 @@
+// The video half of the engine's pipeline: decode (sampled), find faces, follow them into tracks,
+// and measure per face and frame what the temporal detectors need. Internal to the detect module.
+#pragma once
+#include <memory>
+
+#include "veritrace/detect.hpp"
+#include "veritrace/face.hpp"
+
+namespace veritrace::detect {
+
+// Throws what media::VideoReader throws for a file it cannot open; corrupt packets later in the
+// stream are skipped (counted in packets_rejected).
+VideoAnalysis analyze_video(std::unique_ptr<ByteSource> source, const EngineOptions& options,
+                            const face::FaceDetector& faces);
+
+// The three skin regions (forehead, subject's right cheek, left cheek) of a face, in image pixels,
+// placed from its five landmarks. Exposed for tests.
+struct PixelBox {
+  int x = 0, y = 0, width = 0, height = 0;
+};
+std::array<PixelBox, kSkinRegions> skin_regions(const face::Face& f);
+
+}  // namespace veritrace::detect

@@ -1,0 +1,218 @@
+// Video through the detection engine: pulse extraction (POS) on synthetic colour traces, the rppg
+// detector on clips with a known pulse composited into a real face, and bad or face-less videos.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <random>
+
+#include "detect/detectors/rppg.hpp"
+#include "detect/video_pipeline.hpp"
+#include "support/test_support.hpp"
+#include "veritrace/detect.hpp"
+
+namespace fs = std::filesystem;
+using namespace veritrace;
+using namespace veritrace::detect;
+
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+// The direction in RGB in which blood volume changes skin colour (Wang et al. 2017, normalised).
+constexpr double kPulseRgb[3] = {0.33, 0.77, 0.53};
+
+bool have_ffmpeg() { return vt_test::run("command -v ffmpeg >/dev/null").exit_code == 0; }
+
+std::vector<std::array<float, 3>> skin_trace(double hz, double fs, double seconds, double amplitude, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> noise(0.0, 0.3);
+  std::vector<std::array<float, 3>> out;
+  const double base[3] = {180, 130, 110};
+  for (int k = 0; k < static_cast<int>(seconds * fs); ++k) {
+    const double p = std::sin(2 * kPi * hz * k / fs);
+    std::array<float, 3> c{};
+    for (int i = 0; i < 3; ++i)
+      c[static_cast<size_t>(i)] = static_cast<float>(base[i] * (1 + amplitude * kPulseRgb[i] * p) + noise(rng) + 0.02 * k);
+    out.push_back(c);
+  }
+  return out;
+}
+
+double number(const DetectorResult& d, const std::string& key) {
+  for (const auto& [k, v] : d.evidence.numbers)
+    if (k == key) return v;
+  ADD_FAILURE() << "no number " << key;
+  return NAN;
+}
+
+const DetectorResult* find(const FileReport& r, const std::string& name) {
+  for (const auto& d : r.detectors)
+    if (d.name == name) return &d;
+  return nullptr;
+}
+
+// Writes a 12 s, 15 fps, 480x360 H.264 clip of a UTKFace face on a textured background. The face's
+// pixels are modulated along the pulse direction: one rhythm everywhere (incoherent = false), or a
+// different rhythm above the eyes and in the left and right halves below them (incoherent = true).
+fs::path make_pulse_clip(const fs::path& dir, const fs::path& face_file, double hz, bool incoherent) {
+  const auto face = media::decode_image_file(face_file.string(), {.force_rgb = true});
+  const fs::path out = dir / (incoherent ? "incoherent.mp4" : "pulse.mp4");
+  const std::string cmd = "ffmpeg -nostdin -loglevel error -y -f rawvideo -pix_fmt rgb24 -s 480x360 -r 15 -i - "
+                          "-c:v libx264 -crf 14 -pix_fmt yuv420p " + vt_test::shell_quote(out.string());
+  FILE* pipe = popen(cmd.c_str(), "w");
+  if (!pipe) return {};
+  std::vector<uint8_t> frame(480 * 360 * 3);
+  const int fx = 140, fy = 80;
+  const double rates[3] = {hz, hz * 1.55, hz * 2.1};
+  for (int k = 0; k < 180; ++k) {
+    const double t = k / 15.0;
+    for (int y = 0; y < 360; ++y)
+      for (int x = 0; x < 480; ++x)
+        for (int c = 0; c < 3; ++c) frame[(static_cast<size_t>(y) * 480 + x) * 3 + c] = static_cast<uint8_t>(60 + (x * 7 + y * 3 + c * 50) % 90);
+    for (int y = 0; y < face.height; ++y)
+      for (int x = 0; x < face.width; ++x) {
+        int part = 0;
+        if (incoherent) part = y < face.height * 2 / 5 ? 0 : (x < face.width / 2 ? 1 : 2);
+        const double p = std::sin(2 * kPi * rates[incoherent ? part : 0] * t + part * 1.3);
+        for (int c = 0; c < 3; ++c) {
+          const double v = face.row(y)[x * 3 + c] * (1 + 0.03 * kPulseRgb[c] * p);
+          frame[(static_cast<size_t>(fy + y) * 480 + fx + x) * 3 + c] = static_cast<uint8_t>(std::clamp(std::lround(v), 0l, 255l));
+        }
+      }
+    if (fwrite(frame.data(), 1, frame.size(), pipe) != frame.size()) break;
+  }
+  EXPECT_EQ(pclose(pipe), 0);
+  return out;
+}
+
+}  // namespace
+
+TEST(Rppg, PosRecoversAKnownPulseRate) {
+  const double fs = 15.0;
+  const auto trace = skin_trace(1.3, fs, 20, 0.02, 1);
+  const auto pulse = rppg::pos_pulse(trace, fs);
+  const auto peak = rppg::dominant_frequency(pulse, fs);
+  EXPECT_NEAR(peak.hz, 1.3, 0.03);
+  EXPECT_GT(peak.snr_db, 3.0);
+  // Only noise: no clear peak.
+  const auto flat = rppg::pos_pulse(skin_trace(1.3, fs, 20, 0.0, 2), fs);
+  EXPECT_LT(rppg::dominant_frequency(flat, fs).snr_db, peak.snr_db - 6.0);
+  // Two regions with one pulse correlate in the pulse band; different pulses do not.
+  const auto other = rppg::pos_pulse(skin_trace(1.3, fs, 20, 0.02, 3), fs);
+  const auto faster = rppg::pos_pulse(skin_trace(2.2, fs, 20, 0.02, 4), fs);
+  EXPECT_GT(rppg::band_correlation(pulse, other, fs), 0.8);
+  EXPECT_LT(std::abs(rppg::band_correlation(pulse, faster, fs)), 0.3);
+}
+
+TEST(Rppg, TrackEstimateNeedsALongEnoughFace) {
+  FaceTrack track;
+  for (int k = 0; k < 60; ++k) {  // 4 s only
+    FacePoint p;
+    p.time_s = k / 15.0;
+    p.skin_valid = {true, true, true};
+    track.points.push_back(p);
+  }
+  EXPECT_FALSE(rppg::estimate(track));
+}
+
+TEST(Rppg, SkinRegionsSitOnForeheadAndCheeks) {
+  face::Face f;
+  f.landmarks[face::kRightEye] = {100, 100};
+  f.landmarks[face::kLeftEye] = {160, 100};
+  f.landmarks[face::kNose] = {130, 135};
+  f.landmarks[face::kRightMouth] = {108, 165};
+  f.landmarks[face::kLeftMouth] = {152, 165};
+  const auto r = skin_regions(f);
+  EXPECT_LT(r[0].y + r[0].height, 100);                  // forehead above the eyes
+  EXPECT_NEAR(r[0].x + r[0].width / 2.0, 130, 2);
+  EXPECT_GT(r[1].y, 100);                                // cheeks below the eyes,
+  EXPECT_LT(r[1].y + r[1].height, 165);                  // above the mouth,
+  EXPECT_LT(r[1].x + r[1].width / 2.0, 130);             // one on each side of the nose
+  EXPECT_GT(r[2].x + r[2].width / 2.0, 130);
+}
+
+TEST(DetectVideo, RppgFindsTheCompositedPulseAndItsAbsence) {
+  VT_REQUIRE_SHARED(shared);
+  if (!have_ffmpeg()) GTEST_SKIP() << "the ffmpeg tool is not installed (scripts/deps-debian.txt): skipping";
+  vt_test::TempDir tmp;
+  const fs::path face = shared / "data/real/faces_utk";
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(face)) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  // A well-exposed face: the fewest clipped or near-black pixels in the crop's face area, among a
+  // few (some UTKFace pictures have blown-out cheeks, which carry no pulse).
+  fs::path one;
+  double least = 2.0;
+  for (size_t i = 0; i < files.size(); i += files.size() / 12) {
+    const auto im = media::decode_image_file(files[i].string(), {.force_rgb = true});
+    int64_t bad = 0, all = 0;
+    for (int y = 0; y < im.height * 3 / 4; ++y)
+      for (int x = im.width / 5; x < im.width * 4 / 5; ++x, ++all) {
+        const uint8_t* p = im.row(y) + x * 3;
+        bad += std::max({p[0], p[1], p[2]}) > 240 || std::min({p[0], p[1], p[2]}) < 20;
+      }
+    const double frac = static_cast<double>(bad) / static_cast<double>(all);
+    if (frac < least) {
+      least = frac;
+      one = files[i];
+    }
+  }
+  EngineOptions options;
+  options.detectors = {"rppg"};
+  Engine engine(options);
+
+  const auto coherent = engine.analyze_file(make_pulse_clip(tmp.path(), one, 1.2, false).string());
+  ASSERT_FALSE(coherent.error) << *coherent.error;
+  EXPECT_EQ(coherent.media_type, MediaType::Video);
+  const DetectorResult* d = find(coherent, "rppg");
+  ASSERT_TRUE(d);
+  ASSERT_EQ(d->status, Status::Applied) << d->reason;
+  EXPECT_NEAR(number(*d, "heart_rate_bpm"), 72.0, 3.0);
+  const double c1 = number(*d, "coherence");
+  EXPECT_GT(c1, 0.6);
+  EXPECT_FALSE(d->evidence.time_ranges.empty());
+  EXPECT_EQ(coherent.video.value("frames_analysed", 0), 180);
+
+  const auto broken = engine.analyze_file(make_pulse_clip(tmp.path(), one, 1.2, true).string());
+  ASSERT_FALSE(broken.error) << *broken.error;
+  const DetectorResult* b = find(broken, "rppg");
+  ASSERT_TRUE(b);
+  ASSERT_EQ(b->status, Status::Applied) << b->reason;
+  EXPECT_LT(number(*b, "coherence"), c1 - 0.2);
+  EXPECT_GT(*b->score, *d->score);
+}
+
+TEST(DetectVideo, FacelessAndBrokenVideosAreReportedNotCrashed) {
+  if (!have_ffmpeg()) GTEST_SKIP() << "the ffmpeg tool is not installed (scripts/deps-debian.txt): skipping";
+  vt_test::TempDir tmp;
+  const fs::path plain = tmp.path() / "plain.mkv";
+  auto r = vt_test::run("ffmpeg -nostdin -loglevel error -y -f lavfi -i 'color=gray:s=320x240:r=10:d=2' -c:v libx264 " +
+                        vt_test::shell_quote(plain.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Engine engine;
+  const auto rep = engine.analyze_file(plain.string());
+  ASSERT_FALSE(rep.error) << *rep.error;
+  EXPECT_EQ(rep.media_type, MediaType::Video);
+  EXPECT_EQ(rep.verdict, Verdict::NotApplicable);
+  const DetectorResult* d = find(rep, "rppg");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->status, Status::NotApplicable);
+  EXPECT_NE(d->reason.find("no face"), std::string::npos) << d->reason;
+  EXPECT_EQ(rep.video.value("frames_analysed", 0), 20);
+
+  // Cut inside the first frame: an error for this file, exit 3 territory, no crash.
+  auto bytes = vt_test::read_file(plain);
+  bytes.resize(bytes.size() / 3);
+  const auto cut = engine.analyze_bytes(bytes, "cut.mkv");
+  if (cut.error) {
+    EXPECT_EQ(cut.error_kind == "malformed" || cut.error_kind == "unsupported", true) << cut.error_kind;
+  } else {
+    EXPECT_LT(cut.video.value("frames_analysed", 0), 20);
+  }
+  // Audio only: not a video.
+  const fs::path tone = tmp.path() / "tone.m4a";
+  r = vt_test::run("ffmpeg -nostdin -loglevel error -y -f lavfi -i sine=d=1 -c:a aac " + vt_test::shell_quote(tone.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto audio = engine.analyze_file(tone.string());
+  EXPECT_TRUE(audio.error);
+}
