@@ -6,7 +6,12 @@
 #include <cstdio>
 #include <random>
 
+#include <fstream>
+
 #include "detect/detectors/rppg.hpp"
+#include "detect/learned/model_spec.hpp"
+#include "detect/learned/onnx_detector.hpp"
+#include "support/tiny_onnx.hpp"
 #include "detect/video_pipeline.hpp"
 #include "support/test_support.hpp"
 #include "veritrace/detect.hpp"
@@ -215,4 +220,96 @@ TEST(DetectVideo, FacelessAndBrokenVideosAreReportedNotCrashed) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto audio = engine.analyze_file(tone.string());
   EXPECT_TRUE(audio.error);
+}
+
+namespace {
+
+// A face-level user model: score = mean of the crop's first channel after normalisation (a tiny
+// network made here), sidecar "fit": "face".
+fs::path write_face_model(const fs::path& dir, int side = face::kAlignedSize) {
+  const fs::path onnx = dir / "facemean.onnx";
+  vt_test::write_file(onnx, vt_test::onnx::channel_mean_model(1.0f, 0.0f, 0.0f, 0.0f, side, side));
+  const std::string sidecar = R"({"name": "facemean", "version": "1", "task": "manipulated",
+    "input": {"width": )" + std::to_string(side) + R"(, "height": )" + std::to_string(side) +
+                              R"(, "colour": "rgb", "scale": 0.00392156862745098, "fit": "face"},
+    "output": {"kind": "logit", "index": 0}})";
+  vt_test::write_file(dir / "facemean.json", std::vector<uint8_t>(sidecar.begin(), sidecar.end()));
+  return onnx;
+}
+
+double red_mean(const media::Image& im) {
+  double s = 0;
+  for (int y = 0; y < im.height; ++y)
+    for (int x = 0; x < im.width; ++x) s += im.row(y)[x * 3];
+  return s / (255.0 * im.width * im.height);
+}
+
+}  // namespace
+
+TEST(FaceModels, SidecarFitFaceNeedsTheAlignedCropSize) {
+  vt_test::TempDir tmp;
+  EXPECT_THROW(learned::load_model_file(write_face_model(tmp.path(), 96).string()), Error);
+  auto d = learned::load_model_file(write_face_model(tmp.path()).string());
+  EXPECT_TRUE(d->scores_faces());
+  EXPECT_TRUE(d->applies_to(MediaType::Video));
+  EXPECT_TRUE(d->applies_to(MediaType::Image));
+}
+
+TEST(FaceModels, ScorePicturesAndVideosByTheirAlignedFaces) {
+  VT_REQUIRE_SHARED(shared);
+  if (!have_ffmpeg()) GTEST_SKIP() << "the ffmpeg tool is not installed (scripts/deps-debian.txt): skipping";
+  vt_test::TempDir tmp;
+  const auto model = write_face_model(tmp.path());
+  EngineOptions options;
+  options.detectors = {"c2pa"};
+  options.model_files = {model.string()};
+  Engine engine(options);
+
+  // A still picture with one face: the score is the model's arithmetic on the aligned crop.
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(shared / "data/real/faces_utk")) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  const auto face_img = media::decode_image_file(files[7].string(), {.force_rgb = true});
+  media::Image pic;
+  pic.width = 480;
+  pic.height = 360;
+  pic.pixels.assign(480 * 360 * 3, 120);
+  for (int y = 0; y < face_img.height; ++y)
+    std::copy(face_img.row(y), face_img.row(y) + face_img.width * 3, pic.row(y + 80) + 140 * 3);
+  const fs::path png = tmp.path() / "face.png";
+  vt_test::write_file(png, media::encode_png(pic));
+  const auto rep = engine.analyze_file(png.string());
+  ASSERT_FALSE(rep.error) << *rep.error;
+  const DetectorResult* d = find(rep, "facemean");
+  ASSERT_TRUE(d);
+  ASSERT_EQ(d->status, Status::Applied) << d->reason;
+  ASSERT_EQ(d->evidence.regions.size(), 1u);
+  const auto faces = face::FaceDetector().detect(pic);
+  ASSERT_EQ(faces.size(), 1u);
+  EXPECT_NEAR(*d->score, red_mean(face::align_face(pic, faces[0])), 1e-4);
+  EXPECT_GT(face::iou(faces[0], [&] { face::Face f; f.x = 140; f.y = 80; f.width = f.height = 200; return f; }()), 0.3f);
+
+  // No face: not applicable, with the reason.
+  media::Image blank = pic;
+  std::fill(blank.pixels.begin(), blank.pixels.end(), 90);
+  vt_test::write_file(tmp.path() / "blank.png", media::encode_png(blank));
+  const auto none = engine.analyze_file((tmp.path() / "blank.png").string());
+  ASSERT_FALSE(none.error);
+  EXPECT_EQ(find(none, "facemean")->status, Status::NotApplicable);
+  EXPECT_EQ(find(none, "facemean")->reason, "no face found");
+
+  // A 3 s video of that picture: the engine scores the face at 5 frames/s while it decodes.
+  const fs::path clip = tmp.path() / "still.mp4";
+  auto r = vt_test::run("ffmpeg -nostdin -loglevel error -y -loop 1 -framerate 15 -t 3 -i " + vt_test::shell_quote(png.string()) +
+                        " -c:v libx264 -crf 12 -pix_fmt yuv420p " + vt_test::shell_quote(clip.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto vid = engine.analyze_file(clip.string());
+  ASSERT_FALSE(vid.error) << *vid.error;
+  const DetectorResult* v = find(vid, "facemean");
+  ASSERT_TRUE(v);
+  ASSERT_EQ(v->status, Status::Applied) << v->reason;
+  EXPECT_NEAR(number(*v, "faces_scored"), 15.0, 1.0);
+  EXPECT_NEAR(*v->score, *d->score, 0.03);  // same face, through H.264
+  EXPECT_EQ(v->evidence.time_ranges.size(), 3u);
+  EXPECT_EQ(vid.video.at("face_models"), nlohmann::json::array({"facemean"}));
 }

@@ -103,6 +103,9 @@ struct FacePoint {
   // too few usable pixels.
   std::array<std::array<float, 3>, kSkinRegions> skin_rgb{};
   std::array<bool, kSkinRegions> skin_valid{};
+  // One raw score per face-level model (VideoAnalysis::face_models), NaN when the models did not
+  // run on this frame (they run at VideoAnalysis::face_model_fps).
+  std::vector<float> face_scores;
 };
 struct FaceTrack {
   int id = 0;
@@ -121,6 +124,8 @@ struct VideoAnalysis {
   // scaled so its long side is at most 1280.
   int frame_width = 0, frame_height = 0;
   std::vector<FaceTrack> tracks;   // every track, in order of first appearance
+  std::vector<std::string> face_models;  // names of the face-level models that scored faces
+  double face_model_fps = 0.0;
 };
 
 // What every detector receives: the file's bytes and its decoded form, made once.
@@ -156,6 +161,14 @@ class Detector {
   // Applied, NotApplicable (with a reason) or Error; may throw veritrace::Error, which the engine
   // turns into Status::Error for this detector only.
   virtual DetectorResult run(const Sample& sample) const = 0;
+  // Face-level models ("fit": "face" learned detectors): the engine calls score_face() on the aligned
+  // crop (face::align_face) of every face of the sampled video frames while it decodes, because
+  // frames are not kept; run() then aggregates FacePoint::face_scores. Thread-safe like run().
+  virtual bool scores_faces() const { return false; }
+  virtual double score_face(const media::Image& aligned_crop) const {
+    (void)aligned_crop;
+    return 0.0;
+  }
 };
 
 struct EngineOptions;
@@ -195,6 +208,7 @@ struct EngineOptions {
   // signals need >= 8); 0 = every frame. max_video_s: analyse at most this much (0 = all).
   double video_fps = 15.0;
   double max_video_s = 0.0;
+  double face_model_fps = 5.0;  // how often face-level models score the faces (<= video_fps)
 };
 
 struct FileReport {

@@ -57,6 +57,17 @@ class FaceDetector {
 
 float iou(const Face& a, const Face& b);
 
+// Aligned face crops: the similarity transform (rotation, uniform scale, shift; least squares over
+// the five landmarks) that puts the landmarks nearest to a fixed template, applied with bilinear
+// sampling and replicated borders. The template leaves a margin round the face so the face's
+// boundary and some background are in the crop (face-swap blending leaves its traces there).
+// The learned face detectors' input contract (models/face_*.md) is this crop.
+inline constexpr int kAlignedSize = 128;
+std::array<Point, 5> aligned_template(int size = kAlignedSize);
+// 2x3 row-major matrix mapping image pixels to crop pixels (pixel centres at integer coordinates).
+std::array<double, 6> alignment_matrix(const Face& face, int size = kAlignedSize);
+media::Image align_face(const media::Image& rgb, const Face& face, int size = kAlignedSize);
+
 struct TrackerOptions {
   float min_iou = 0.3f;     // a face continues a track when its box overlaps the track's last box this much
   double max_gap_s = 1.0;   // a track not seen for longer than this ends

@@ -78,6 +78,8 @@ nlohmann::json video_summary(const VideoAnalysis& v) {
                       {"analysed_s", v.analysed_s},
                       {"packets_rejected", v.packets_rejected},
                       {"face_tracks", v.tracks.size()},
+                      {"face_models", v.face_models},
+                      {"face_model_fps", v.face_model_fps},
                       {"face_frames", face_frames}};
   return j;
 }
@@ -217,7 +219,10 @@ FileReport Engine::Impl::analyze(std::vector<uint8_t> bytes, const std::string& 
     VideoAnalysis video;
     if (report.media_type == MediaType::Video) {
       try {
-        video = analyze_video(make_span_source(bytes, name), options, face_detector());
+        std::vector<const Detector*> face_models;
+        for (const auto& d : detectors)
+          if (d->scores_faces()) face_models.push_back(d.get());
+        video = analyze_video(make_span_source(bytes, name), options, face_detector(), face_models);
         sample.video = &video;
         report.width = video.info.width;
         report.height = video.info.height;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace veritrace::detect {
 
@@ -58,7 +59,7 @@ std::array<PixelBox, kSkinRegions> skin_regions(const face::Face& f) {
 }
 
 VideoAnalysis analyze_video(std::unique_ptr<ByteSource> source, const EngineOptions& options,
-                            const face::FaceDetector& faces) {
+                            const face::FaceDetector& faces, const std::vector<const Detector*>& face_models) {
   media::VideoOptions vo;
   vo.sample_fps = options.video_fps;
   vo.max_duration_s = options.max_video_s;
@@ -69,6 +70,9 @@ VideoAnalysis analyze_video(std::unique_ptr<ByteSource> source, const EngineOpti
   VideoAnalysis out;
   out.info = reader.info();
   out.analysis_fps = options.video_fps;
+  out.face_model_fps = face_models.empty() ? 0.0 : options.face_model_fps;
+  for (const Detector* d : face_models) out.face_models.push_back(d->name());
+  double next_model_s = 0.0;
   face::FaceTracker tracker;
   std::vector<size_t> slot;  // track id -> index in out.tracks
   while (auto frame = reader.next()) {
@@ -78,6 +82,11 @@ VideoAnalysis analyze_video(std::unique_ptr<ByteSource> source, const EngineOpti
     out.frame_height = frame->image.height;
     const auto found = faces.detect(frame->image);
     const auto ids = tracker.update(frame->time_s, found);
+    bool score_now = false;
+    if (!face_models.empty() && !found.empty() && frame->time_s + 1e-6 >= next_model_s) {
+      score_now = true;
+      next_model_s = options.face_model_fps > 0 ? frame->time_s + 1.0 / options.face_model_fps : 0.0;
+    }
     for (size_t i = 0; i < found.size(); ++i) {
       const int id = ids[i];
       if (static_cast<size_t>(id) >= slot.size()) {
@@ -92,6 +101,11 @@ VideoAnalysis analyze_video(std::unique_ptr<ByteSource> source, const EngineOpti
       p.face = found[i];
       const auto regions = skin_regions(found[i]);
       for (size_t r = 0; r < regions.size(); ++r) p.skin_valid[r] = region_mean(frame->image, regions[r], p.skin_rgb[r]);
+      p.face_scores.assign(face_models.size(), std::numeric_limits<float>::quiet_NaN());
+      if (score_now) {
+        const media::Image crop = face::align_face(frame->image, found[i]);
+        for (size_t m = 0; m < face_models.size(); ++m) p.face_scores[m] = static_cast<float>(face_models[m]->score_face(crop));
+      }
       out.tracks[slot[static_cast<size_t>(id)]].points.push_back(p);
     }
   }

@@ -10,8 +10,9 @@ namespace veritrace::detect {
 
 // Throws what media::VideoReader throws for a file it cannot open; corrupt packets later in the
 // stream are skipped (counted in packets_rejected).
+// face_models: detectors with scores_faces(), run on aligned face crops at options.face_model_fps.
 VideoAnalysis analyze_video(std::unique_ptr<ByteSource> source, const EngineOptions& options,
-                            const face::FaceDetector& faces);
+                            const face::FaceDetector& faces, const std::vector<const Detector*>& face_models = {});
 
 // The three skin regions (forehead, subject's right cheek, left cheek) of a face, in image pixels,
 // placed from its five landmarks. Exposed for tests.

@@ -1,5 +1,7 @@
 #include "detect/learned/model_spec.hpp"
 
+#include "veritrace/face.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -92,8 +94,10 @@ ModelSpec parse_model_spec(std::string_view json_text, const std::string& where)
   for (double v : s.std)
     if (!(v > 0)) bad(where, "\"input.std\" values must be positive");
   const std::string fit = text(in, "fit", where, std::string("crops"));
-  if (fit != "crops" && fit != "resize") bad(where, "\"input.fit\" must be \"crops\" or \"resize\"");
-  s.fit = fit == "crops" ? Fit::Crops : Fit::Resize;
+  if (fit != "crops" && fit != "resize" && fit != "face") bad(where, "\"input.fit\" must be \"crops\", \"resize\" or \"face\"");
+  s.fit = fit == "crops" ? Fit::Crops : fit == "resize" ? Fit::Resize : Fit::Face;
+  if (s.fit == Fit::Face && (s.width != face::kAlignedSize || s.height != face::kAlignedSize))
+    bad(where, fmt::format("\"input.fit\": \"face\" models take the {0}x{0} aligned face crop", face::kAlignedSize));
   s.max_crops = whole(in, "max_crops", where, 1, 9, 9);
   if (j.contains("output")) {
     const json& out = j["output"];
@@ -122,7 +126,7 @@ ModelSpec parse_model_spec(std::string_view json_text, const std::string& where)
 std::vector<cv::Rect> crop_grid(int image_width, int image_height, const ModelSpec& spec) {
   std::vector<cv::Rect> out;
   if (image_width <= 0 || image_height <= 0) return out;
-  if (spec.fit == Fit::Resize) {
+  if (spec.fit == Fit::Resize || spec.fit == Fit::Face) {
     out.emplace_back(0, 0, image_width, image_height);
     return out;
   }

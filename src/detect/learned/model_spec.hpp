@@ -13,7 +13,10 @@
 
 namespace veritrace::detect::learned {
 
-enum class Fit { Crops, Resize };
+// Crops: a grid of input-sized crops, never resampled. Resize: the whole picture resized. Face: the
+// aligned crop of each face (face::align_face, kAlignedSize square): face-level models for pictures
+// with faces and for video, where the engine scores the faces of sampled frames as it decodes.
+enum class Fit { Crops, Resize, Face };
 
 struct ModelSpec {
   std::string name;         // detector name in reports: [a-z0-9_-], 1-40 characters

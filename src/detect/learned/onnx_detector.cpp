@@ -4,12 +4,14 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <mutex>
 
 #include <fmt/format.h>
 #include <opencv2/dnn.hpp>
 
 #include "detect/image_util.hpp"
+#include "veritrace/face.hpp"
 
 namespace veritrace::detect::learned {
 
@@ -58,9 +60,28 @@ class OnnxDetector final : public Detector {
 
   std::string name() const override { return spec_.name; }
   std::string version() const override { return spec_.version; }
-  bool applies_to(MediaType t) const override { return t == MediaType::Image; }
+  bool applies_to(MediaType t) const override {
+    return t == MediaType::Image || (spec_.fit == Fit::Face && t == MediaType::Video);
+  }
+  bool scores_faces() const override { return spec_.fit == Fit::Face; }
+
+  double score_face(const media::Image& crop) const override {
+    auto net = acquire();
+    double v;
+    try {
+      net->setInput(make_blob(crop.pixels.data(), crop.width, crop.height, static_cast<size_t>(crop.width) * 3,
+                              cv::Rect(0, 0, crop.width, crop.height), spec_));
+      v = static_cast<double>(net->forward().ptr<float>()[spec_.output_index]);
+    } catch (const cv::Exception& e) {
+      release(std::move(net));
+      throw Error(ErrorKind::Internal, fmt::format("{}: inference failed (OpenCV: {})", spec_.name, first_line(e.what())));
+    }
+    release(std::move(net));
+    return v;
+  }
 
   DetectorResult run(const Sample& sample) const override {
+    if (spec_.fit == Fit::Face) return sample.video ? run_video(*sample.video) : run_faces(sample);
     const media::Image* img = sample.image;
     if (img == nullptr || img->empty()) return not_applicable(*this, "no decoded image");
     const auto rects = crop_grid(img->width, img->height, spec_);
@@ -117,7 +138,85 @@ class OnnxDetector final : public Detector {
     free_.push_back(std::move(n));
   }
 
+  std::string what() const { return spec_.description.empty() ? "Learned face detector " + spec_.name : spec_.description; }
+
+  // A still picture: every face found, aligned and scored; the file's score is the highest.
+  DetectorResult run_faces(const Sample& sample) const {
+    const media::Image* img = sample.image;
+    if (img == nullptr || img->empty()) return not_applicable(*this, "no decoded image");
+    std::call_once(faces_once_, [this] { faces_ = std::make_unique<face::FaceDetector>(); });
+    const auto found = faces_->detect(*img);
+    if (found.empty()) return not_applicable(*this, "no face found");
+    DetectorResult r = applied(*this, spec_.points_to_manipulated ? Finding::Manipulated : Finding::Synthetic);
+    double best = -std::numeric_limits<double>::infinity();
+    for (const auto& f : found) {
+      const double v = score_face(face::align_face(*img, f));
+      if (!std::isfinite(v)) throw Error(ErrorKind::Internal, spec_.name + ": the network returned a non-finite value");
+      best = std::max(best, v);
+      r.evidence.regions.push_back({static_cast<int>(std::lround(f.x)), static_cast<int>(std::lround(f.y)),
+                                    static_cast<int>(std::lround(f.width)), static_cast<int>(std::lround(f.height)), v, "face"});
+    }
+    r.score = best;
+    r.evidence.numbers = {{"raw_score", best}, {"faces", static_cast<double>(found.size())}};
+    r.evidence.summary = fmt::format("{}: score {:.2f} for the most suspicious of {} face(s).", what(), best, found.size());
+    return r;
+  }
+
+  // A video: the faces' scores stored by the engine while decoding, per track; the file's score is
+  // the highest track mean among the tracks seen for at least a third as long as the main one.
+  DetectorResult run_video(const VideoAnalysis& v) const {
+    const auto it = std::find(v.face_models.begin(), v.face_models.end(), spec_.name);
+    if (it == v.face_models.end()) return not_applicable(*this, "the face model did not run on this video");
+    const size_t k = static_cast<size_t>(it - v.face_models.begin());
+    struct TrackScore {
+      int id;
+      std::vector<std::pair<double, double>> points;  // time, score
+      double mean = 0;
+    };
+    std::vector<TrackScore> tracks;
+    size_t most = 0;
+    for (const auto& t : v.tracks) {
+      TrackScore ts{t.id, {}, 0};
+      for (const auto& p : t.points)
+        if (k < p.face_scores.size() && std::isfinite(p.face_scores[k])) ts.points.emplace_back(p.time_s, p.face_scores[k]);
+      if (ts.points.empty()) continue;
+      for (const auto& [time, s] : ts.points) ts.mean += s;
+      ts.mean /= static_cast<double>(ts.points.size());
+      most = std::max(most, ts.points.size());
+      tracks.push_back(std::move(ts));
+    }
+    if (tracks.empty()) return not_applicable(*this, fmt::format("no face found in {} analysed frames", v.frames_analysed));
+    DetectorResult r = applied(*this, spec_.points_to_manipulated ? Finding::Manipulated : Finding::Synthetic);
+    const TrackScore* worst = nullptr;
+    nlohmann::json per_track = nlohmann::json::array();
+    size_t scored = 0;
+    for (const auto& t : tracks) {
+      scored += t.points.size();
+      const bool counts = t.points.size() * 3 >= most;
+      per_track.push_back({{"track", t.id}, {"faces_scored", t.points.size()}, {"mean", t.mean},
+                           {"start_s", t.points.front().first}, {"end_s", t.points.back().first}, {"counted", counts}});
+      if (counts && (!worst || t.mean > worst->mean)) worst = &t;
+    }
+    r.score = worst->mean;
+    // The worst track over time, one range per second.
+    for (size_t i = 0; i < worst->points.size();) {
+      const double start = std::floor(worst->points[i].first);
+      double sum = 0;
+      size_t n = 0;
+      for (; i < worst->points.size() && worst->points[i].first < start + 1.0; ++i, ++n) sum += worst->points[i].second;
+      r.evidence.time_ranges.push_back({start, start + 1.0, sum / static_cast<double>(n), fmt::format("face {}", worst->id)});
+    }
+    r.evidence.numbers = {{"raw_score", worst->mean}, {"faces_scored", static_cast<double>(scored)},
+                          {"tracks", static_cast<double>(tracks.size())}};
+    r.evidence.details["tracks"] = per_track;
+    r.evidence.summary = fmt::format("{}: mean score {:.2f} over {} sampled frames of the most suspicious face.", what(), worst->mean,
+                                     worst->points.size());
+    return r;
+  }
+
   ModelSpec spec_;
+  mutable std::once_flag faces_once_;
+  mutable std::unique_ptr<face::FaceDetector> faces_;
   std::vector<uint8_t> onnx_;
   std::string where_;
   mutable std::mutex mutex_;
