@@ -21,6 +21,7 @@ namespace veritrace::cli {
 namespace {
 
 struct DetectArgs {
+  double video_fps = 15.0, max_video_s = 0.0;
   std::vector<std::string> paths;
   bool json = false, jsonl = false, verbose = false, list = false, no_repo = false, no_trust_check = false;
   std::string heatmaps, html, detectors, db;
@@ -142,6 +143,8 @@ int run_detect(const DetectArgs& args) {
   options.detectors = split_list(args.detectors);
   options.model_files = args.models;
   options.threshold = args.threshold;
+  options.video_fps = args.video_fps;
+  options.max_video_s = args.max_video_s;
   options.unsure_band = args.unsure_band;
   options.trust_anchor_files = args.trust;
   options.no_trust_check = args.no_trust_check;
@@ -282,6 +285,11 @@ void add_detect_command(CLI::App& app, Action& run) {
   cmd->add_option("--html", a->html, "Write a self-contained HTML report to FILE");
   cmd->add_option("--detectors", a->detectors, "Comma-separated detector names (see --list-detectors)");
   cmd->add_flag("--list-detectors", a->list, "List the detectors and exit");
+  cmd->add_option("--fps", a->video_fps, "Video: frames analysed per second (faces, pulse; 0 = every frame)")
+      ->check(CLI::Range(0.0, 240.0))
+      ->capture_default_str();
+  cmd->add_option("--max-seconds", a->max_video_s, "Video: analyse at most this many seconds from the start (0 = all)")
+      ->check(CLI::Range(0.0, 1e7));
   cmd->add_option("--model", a->models, "An extra learned detector: FILE.onnx with its sidecar FILE.json (repeatable; docs/models.md)")
       ->type_name("FILE.onnx")
       ->expected(1)

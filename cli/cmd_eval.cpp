@@ -24,6 +24,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 struct EvalArgs {
+  double video_fps = 15.0, max_video_s = 0.0;
   std::vector<std::string> tsvs, models;
   std::string group_by, plots, detectors, scores_out;
   bool normalize = false, json_out = false;
@@ -151,6 +152,8 @@ int run_eval(const EvalArgs& args) {
   }
   options.model_files = args.models;
   options.threshold = args.threshold;
+  options.video_fps = args.video_fps;
+  options.max_video_s = args.max_video_s;
   options.unsure_band = args.unsure_band;
   options.normalize = args.normalize;
   options.use_repository = false;  // evaluation sees the files alone
@@ -356,6 +359,11 @@ void add_eval_command(CLI::App& app, Action& run) {
   cmd->add_option("--plots", a->plots, "Write ROC and reliability diagrams (SVG) into DIR");
   cmd->add_flag("--json", a->json_out, "JSON output (schema veritrace.eval/1)");
   cmd->add_option("--detectors", a->detectors, "Comma-separated detector names");
+  cmd->add_option("--fps", a->video_fps, "Video: frames analysed per second (faces, pulse; 0 = every frame)")
+      ->check(CLI::Range(0.0, 240.0))
+      ->capture_default_str();
+  cmd->add_option("--max-seconds", a->max_video_s, "Video: analyse at most this many seconds from the start (0 = all)")
+      ->check(CLI::Range(0.0, 1e7));
   cmd->add_option("--model", a->models, "An extra learned detector: FILE.onnx with its sidecar FILE.json (repeatable; docs/models.md)")
       ->type_name("FILE.onnx")
       ->expected(1)

@@ -142,6 +142,9 @@ Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>()) {
     throw Error(ErrorKind::Usage, fmt::format("--threshold must be between 0 and 1 (exclusive), got {}", t.threshold));
   if (!(t.unsure_band >= 0 && t.unsure_band < 0.5))
     throw Error(ErrorKind::Usage, fmt::format("--unsure-band must be in [0, 0.5), got {}", t.unsure_band));
+  if (!(options.video_fps >= 0 && options.video_fps <= 240) || !(options.max_video_s >= 0) ||
+      !(options.face_model_fps > 0 && options.face_model_fps <= 240))
+    throw Error(ErrorKind::Usage, "video sampling options out of range (fps 0-240, max seconds >= 0)");
   const auto& all = builtin_detectors();
   for (const auto& want : options.detectors) {
     if (std::none_of(all.begin(), all.end(), [&](const DetectorInfo& i) { return i.name == want; })) {
