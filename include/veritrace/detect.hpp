@@ -132,7 +132,9 @@ struct VideoAnalysis {
 struct Sample {
   std::string path;                   // as given by the caller
   MediaType media_type = MediaType::Image;
-  std::span<const uint8_t> bytes;     // the whole encoded file
+  std::span<const uint8_t> bytes;     // the whole encoded file (empty for videos read from disk)
+  // Random access to the whole file; always set. Videos are read through it, never loaded whole.
+  const ByteSource* source = nullptr;
   media::ImageFormat format = media::ImageFormat::Unknown;
   // Stored pixel orientation (EXIF orientation not applied: JPEG grids stay aligned), 3-channel RGB
   // (gray replicated, alpha dropped). Heatmaps use this geometry. Null when the pixels cannot be

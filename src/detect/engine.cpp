@@ -129,7 +129,9 @@ struct Engine::Impl {
     std::call_once(faces_once, [this] { faces = std::make_unique<face::FaceDetector>(); });
     return *faces;
   }
-  FileReport analyze(std::vector<uint8_t> bytes, const std::string& name, bool keep_preview) const;
+  // `bytes` is the whole file, or empty when `file` is a video read from disk (streamed).
+  FileReport analyze(std::vector<uint8_t> bytes, const std::string& name, bool keep_preview,
+                     std::unique_ptr<ByteSource> file = nullptr) const;
 };
 
 Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>()) {
@@ -193,13 +195,14 @@ std::vector<std::string> Engine::detector_names() const {
   return names;
 }
 
-FileReport Engine::Impl::analyze(std::vector<uint8_t> bytes, const std::string& name, bool keep_preview) const {
+FileReport Engine::Impl::analyze(std::vector<uint8_t> bytes, const std::string& name, bool keep_preview,
+                                 std::unique_ptr<ByteSource> file) const {
   const auto t0 = Clock::now();
   FileReport report;
   report.path = name;
   try {
-    if (bytes.empty()) throw Error(ErrorKind::Malformed, name + ": empty file (0 bytes)");
-    auto source = make_span_source(bytes, name);
+    if (bytes.empty() && !file) throw Error(ErrorKind::Malformed, name + ": empty file (0 bytes)");
+    std::unique_ptr<ByteSource> source = file ? std::move(file) : make_span_source(bytes, name);
     const formats::Detected kind = formats::detect(*source);
     report.media_type = media_type_of(kind.format, kind.mime);
     report.format = kind.mime.empty() ? "unknown" : kind.mime;
@@ -216,6 +219,7 @@ FileReport Engine::Impl::analyze(std::vector<uint8_t> bytes, const std::string& 
     Sample sample;
     sample.path = name;
     sample.bytes = bytes;
+    sample.source = source.get();
     sample.format = image_format;
     sample.media_type = report.media_type;
     std::string no_pixels;  // why the content itself cannot be analysed, when it cannot
@@ -225,7 +229,9 @@ FileReport Engine::Impl::analyze(std::vector<uint8_t> bytes, const std::string& 
         std::vector<const Detector*> face_models;
         for (const auto& d : detectors)
           if (d->scores_faces()) face_models.push_back(d.get());
-        video = analyze_video(make_span_source(bytes, name), options, face_detector(), face_models);
+        // A second reader over the same bytes: the pipeline owns its source, the detectors keep theirs.
+        auto video_source = bytes.empty() ? open_file_source(name) : make_span_source(bytes, name);
+        video = analyze_video(std::move(video_source), options, face_detector(), face_models);
         sample.video = &video;
         report.width = video.info.width;
         report.height = video.info.height;
@@ -312,6 +318,12 @@ FileReport Engine::analyze_file(const std::string& path, bool keep_preview) cons
     if (std::filesystem::is_directory(path, ec)) throw Error(ErrorKind::Io, path + ": is a directory");
     auto src = open_file_source(path);
     if (src->size() == 0) throw Error(ErrorKind::Malformed, path + ": empty file (0 bytes)");
+    // Videos are streamed from disk (any length); everything else is read whole, within the limit.
+    const formats::Detected kind = formats::detect(*src);
+    if (kind.mime.rfind("video/", 0) == 0 ||
+        (media::sniff_image_format(*src) == media::ImageFormat::Unknown && kind.format == formats::Format::Unknown &&
+         media::probe_video(*src)))
+      return impl_->analyze({}, path, keep_preview, std::move(src));
     if (src->size() > impl_->options.max_file_bytes)
       throw Error(ErrorKind::Unsupported,
                   fmt::format("{}: file of {} bytes is over the {} byte limit for detection", path, src->size(),

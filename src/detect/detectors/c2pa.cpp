@@ -135,10 +135,12 @@ class C2paDetector final : public Detector {
   bool needs_pixels() const override { return false; }
 
   DetectorResult run(const Sample& s) const override {
-    auto source = make_span_source(s.bytes, s.path);
+    std::unique_ptr<ByteSource> span;
+    if (!s.source) span = make_span_source(s.bytes, s.path);
+    const ByteSource& source = s.source ? *s.source : *span;
     c2pa::ReadResult read;
     try {
-      read = reader_.read(*source);
+      read = reader_.read(source);
     } catch (const Error& e) {
       // A container C2PA is not read from (Matroska, AVI, ...): nothing to check, not a failure.
       if (e.kind() != ErrorKind::Unsupported || s.media_type == MediaType::Image) throw;
