@@ -230,6 +230,30 @@ TEST(DetectFusion, HeatmapsAreWeightedAndScaledToOneGrid) {
   for (float v : r.heatmap.values) EXPECT_NEAR(v, 1.0 / (1.0 + 3.0), 1e-6);  // weights 1 and 3
 }
 
+TEST(DetectFusion, VideoSectionIsItsOwnJointModel) {
+  const auto model = model_of(R"({
+    "version": "test", "threshold": 0.5, "unsure_band": 0.1, "combine": "joint",
+    "heads": {"joint": {"intercept": 0.0}},
+    "detectors": {"a": {"calibration": {"a": 1.0, "b": 0.0}, "weight": 1.0}},
+    "video": {"version": "v", "threshold": 0.3, "unsure_band": 0.05, "combine": "joint",
+              "heads": {"joint": {"intercept": -0.5}},
+              "detectors": {"face_sbi": {"calibration": {"a": 2.0, "b": 0.0}, "weight": 1.5, "impute": 0.2},
+                            "rppg": {"calibration": {"a": 1.0, "b": -0.5}, "weight": 0.5, "impute": -0.4}}}})");
+  ASSERT_TRUE(model.video);
+  EXPECT_DOUBLE_EQ(model.video->thresholds.threshold, 0.3);
+  EXPECT_TRUE(model.video->joint);
+  EXPECT_FALSE(model.video->video);
+  det::FileReport r;
+  r.media_type = det::MediaType::Video;
+  r.detectors = {result("face_sbi", 0.8, det::Finding::Manipulated)};
+  det::fuse(*model.video, model.video->thresholds, r);
+  // intercept + 1.5 * logit(sigmoid(2 * 0.8)) + rppg did not run: 0.5 * its imputed logit
+  const double z = -0.5 + 1.5 * (2.0 * 0.8) + 0.5 * -0.4;
+  ASSERT_TRUE(r.score);
+  EXPECT_NEAR(*r.score, 1 / (1 + std::exp(-z)), 1e-9);
+  EXPECT_EQ(r.verdict, det::Verdict::Manipulated);
+}
+
 TEST(DetectFusion, ShippedModelParses) {
   const auto& m = det::FusionModel::shipped();
   EXPECT_GT(m.thresholds.threshold, 0.0);

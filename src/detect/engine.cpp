@@ -175,7 +175,14 @@ Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>()) {
       if (spec.calibration) std::tie(c.a, c.b) = *spec.calibration;
       c.weight = spec.calibration ? spec.fusion_weight : 0.0;
       c.reliability = spec.calibration ? "User-supplied model, calibrated by its sidecar." : "User-supplied model without calibration: reported, not fused.";
-      if (spec.calibration) impl_->with_user_models.detectors[name] = c;
+      if (spec.calibration) {
+        impl_->with_user_models.detectors[name] = c;
+        if (impl_->with_user_models.video) {
+          auto video = std::make_shared<FusionModel>(*impl_->with_user_models.video);
+          video->detectors[name] = c;
+          impl_->with_user_models.video = video;
+        }
+      }
       impl_->detectors.push_back(std::move(d));
     }
     impl_->model = &impl_->with_user_models;
@@ -281,7 +288,14 @@ FileReport Engine::Impl::analyze(std::vector<uint8_t> bytes, const std::string& 
       note.reason = no_pixels + "; only provenance was checked";
       report.detectors.push_back(note);
     }
-    fuse(*model, thresholds, report);
+    if (report.media_type == MediaType::Video && model->video) {
+      Thresholds t = model->video->thresholds;  // the video model's, unless the caller set them
+      if (options.threshold) t.threshold = *options.threshold;
+      if (options.unsure_band) t.unsure_band = *options.unsure_band;
+      fuse(*model->video, t, report);
+    } else {
+      fuse(*model, thresholds, report);
+    }
     for (const auto& d : report.detectors) {
       if (d.name == "c2pa" && d.evidence.details.contains("provenance"))
         report.provenance["c2pa"] = d.evidence.details["provenance"];

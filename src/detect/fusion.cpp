@@ -46,6 +46,7 @@ FusionModel FusionModel::from_json(const nlohmann::json& j) {
       c.reliability = d.value("reliability", std::string());
       m.detectors[name] = c;
     }
+    if (j.contains("video")) m.video = std::make_shared<const FusionModel>(from_json(j["video"]));
     return m;
   } catch (const nlohmann::json::exception& e) {
     throw Error(ErrorKind::Internal, std::string("fusion model: ") + e.what());

@@ -6,6 +6,7 @@
 // models/fusion.json, compiled in (fit by tools/train/fit_fusion.py).
 #pragma once
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +33,9 @@ struct FusionModel {
   double synthetic_intercept = 0.0;
   double manipulated_intercept = 0.0;
   std::map<std::string, DetectorCalibration> detectors;
+  // Videos are fused by their own model (the "video" object of fusion.json, same layout), fitted on
+  // the video dev set; absent: videos use this one.
+  std::shared_ptr<const FusionModel> video;
 
   static FusionModel from_json(const nlohmann::json& j);  // Error(Internal) when malformed
   static const FusionModel& shipped();                    // models/fusion.json
