@@ -119,6 +119,18 @@ const std::map<std::string, DetectorWords, std::less<>>& detector_words() {
       {"content",
        {"Pixel checks", "Every check that needs the picture's pixels.",
         "Without decodable pixels only the origin records could be checked."}},
+      {"rppg",
+       {"Pulse in the face (video)",
+        "Real skin changes colour very slightly with every heartbeat; this check measures that rhythm on the "
+        "forehead and both cheeks and asks whether they beat together.",
+        "Strong compression, movement and poor light wash the pulse out of real faces too, and good face swaps "
+        "can keep the pulse of the original video: supporting evidence only."}},
+      {"face_sbi",
+       {"Face-swap blending",
+        "A network trained to spot the seam and colour mismatch where a face has been blended into a picture, "
+        "scored on every face it finds (in videos, several times a second).",
+        "Trained on real faces blended with themselves, not on any particular face-swap tool; heavy compression, "
+        "make-up, masks and unusual lighting can mislead it."}},
       {"copy_move",
        {"Copied regions",
         "Looks for parts of the picture that were copied and pasted elsewhere in the same picture.",

@@ -496,6 +496,12 @@ std::string file_section(const FileReport& r, size_t index, bool batch, const Ht
        "file comes from. Only records whose signature checks out count as evidence.</p>" +
        no_credentials_note(r) + detail::provenance_html(r.provenance);
   s += checks_table(r, o);
+  if (r.media_type == detect::MediaType::Video) {
+    const double duration = r.video.value("analysed_s", 0.0);
+    if (const std::string tl = detail::timeline_svg(r.detectors, duration); !tl.empty())
+      s += "<h3>Over time</h3><p class=\"explain\">How each video check scored the main face along the video (each "
+           "line on its own scale; higher is more suspicious).</p><figure>" + tl + "</figure>";
+  }
   s += gallery(r, pic);
   s += caveats(r);
   if (batch) s += "<p><a class=\"top-link\" href=\"#summary\">\u2191 back to the summary</a></p>";

@@ -48,6 +48,9 @@ std::string score_gauge_svg(std::optional<double> score, const detect::Threshold
 std::string probability_bar_svg(double p, const detect::Thresholds& t);
 // The colour ramp of heat_colour with its end labels.
 std::string heatmap_legend_svg();
+// Video timeline: each detector's time ranges as a line of its raw score over time (one line per
+// detector, min-max scaled per detector, labelled), over the analysed duration.
+std::string timeline_svg(const std::vector<detect::DetectorResult>& detectors, double duration_s);
 // Rectangles over an analysed image of width x height (for copy-move regions), or empty.
 std::string regions_svg(const std::vector<detect::Region>& regions, int width, int height);
 

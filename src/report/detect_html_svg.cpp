@@ -149,4 +149,44 @@ std::string regions_svg(const std::vector<detect::Region>& regions, int width, i
   return s + "</svg>";
 }
 
+std::string timeline_svg(const std::vector<detect::DetectorResult>& detectors, double duration_s) {
+  constexpr double X0 = 40, X1 = 620, Y0 = 14, ROW = 46;
+  std::vector<const detect::DetectorResult*> rows;
+  for (const auto& d : detectors)
+    if (!d.evidence.time_ranges.empty()) rows.push_back(&d);
+  if (rows.empty() || !(duration_s > 0)) return {};
+  const double H = Y0 + ROW * static_cast<double>(rows.size()) + 22;
+  auto xof = [&](double t) { return X0 + (X1 - X0) * std::clamp(t / duration_s, 0.0, 1.0); };
+  std::string label = "Scores over time: higher is more suspicious, each line scaled to its own range";
+  std::string s = fmt::format(
+      "<svg class=\"timeline\" viewBox=\"0 0 640 {0:.0f}\" role=\"img\" aria-label=\"{1}\"><title>{1}</title>", H, label);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& ranges = rows[i]->evidence.time_ranges;
+    double lo = ranges.front().score, hi = lo;
+    for (const auto& t : ranges) {
+      lo = std::min(lo, t.score);
+      hi = std::max(hi, t.score);
+    }
+    const double top = Y0 + ROW * static_cast<double>(i), bottom = top + ROW - 14;
+    auto yof = [&](double v) { return hi > lo ? bottom - (bottom - top) * (v - lo) / (hi - lo) : 0.5 * (top + bottom); };
+    s += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"#f4f6f8\"/>", X0, top, X1 - X0,
+                     bottom - top);
+    std::string pts;
+    for (const auto& t : ranges) pts += fmt::format("{:.1f},{:.1f} ", xof(0.5 * (t.start_s + t.end_s)), yof(t.score));
+    s += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"/>", pts, kFlagStrong);
+    for (const auto& t : ranges)
+      s += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"2.5\" fill=\"{}\"/>", xof(0.5 * (t.start_s + t.end_s)),
+                       yof(t.score), kFlagStrong);
+    s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"10\">{} ({} to {})</text>", X0 + 4, top + 11,
+                     rows[i]->name, human_number(lo), human_number(hi));
+  }
+  const double axis = Y0 + ROW * static_cast<double>(rows.size()) + 2;
+  for (int k = 0; k <= 4; ++k) {
+    const double t = duration_s * k / 4.0;
+    s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"10\" text-anchor=\"middle\">{} s</text>", xof(t), axis + 12,
+                     human_number(t));
+  }
+  return s + "</svg>";
+}
+
 }  // namespace veritrace::report::detail
