@@ -10,7 +10,9 @@ Method (docs/detection-video.md):
      it are always on the same side): every figure is out of fold. Per fold, the flag threshold is
      the 90th percentile of that fold's training reals' fused scores, applied to the held-out clips.
   4. The shipped model is fitted on all clips; its flag threshold (threshold + unsure band) is the
-     90th percentile of the out-of-fold real scores.
+     90th percentile of the out-of-fold real scores, unless the out-of-fold AUC's 95% interval
+     reaches 0.5: then statistics never flag (flag at 0.99, provenance rules only) and the whole
+     range of fitted scores reads "unsure".
 Only numpy; never needed at run time.
 
   veritrace eval ../shared/data/video/dev/labels.tsv --scores /tmp/video_scores.jsonl
@@ -147,10 +149,21 @@ def main():
     final = fit(rows, dets)
     flag = float(np.percentile([s for r, s in zip(rows, s) if r["y"] == 0], 90))
     flag = min(max(flag, BAND + 0.01), 0.99)
+    threshold, band = flag - BAND, BAND
+    if report["fused_oof_auc"][1] <= 0.5:
+        # No evidence that the fusion separates fakes from reals out of fold: it must not flag on
+        # statistics. Flag only at 0.99 (provenance rules), and read every fitted score as unsure.
+        lo = max(0.0, min(predict(r, final) for r in rows) - 0.01)
+        threshold, band = (lo + 0.99) / 2, (0.99 - lo) / 2
+        report["no_statistical_flags"] = "out-of-fold AUC CI reaches 0.5: statistics never flag videos"
     video = {"version": "video-1",
              "note": "Fitted by tools/train/fit_video_fusion.py on ../shared/data/video/dev; see docs/detection-video.md.",
-             "combine": "joint", "threshold": round(flag - BAND, 4), "unsure_band": BAND,
+             "combine": "joint", "threshold": round(threshold, 4), "unsure_band": round(band, 4),
              "heads": {"joint": {"intercept": final["intercept"]}}, "detectors": final["detectors"]}
+    for d, c in video["detectors"].items():
+        a = report["per_detector"][d]
+        c["reliability"] = (f"On the {a[3]} video dev clips it applied to, AUC {a[0]:.2f} [{a[1]:.2f}, {a[2]:.2f}]"
+                            + ("; it does not separate real from manipulated videos yet." if a[1] <= 0.5 else "."))
     report["shipped"] = video
     report["shipped_flag_threshold"] = flag
     with open(args.fusion) as f:
