@@ -55,7 +55,7 @@ def fit(train, detectors):
         ys = np.array([r["y"] for r in train if r["x"][d] is not None], dtype=float)
         if len(xs) < 4 or len(set(ys.tolist())) < 2:
             continue
-        w = fit_logistic(xs[:, None], ys, l2=1.0)
+        w = fit_logistic(xs[:, None], ys, l2=1.0, nonneg=True)  # a detector is never read backwards
         a, b = float(w[1]), float(w[0])
         imp = float(np.mean(logit(sigmoid(a * xs + b))))
         model["detectors"][d] = {"calibration": {"a": a, "b": b}, "impute": imp}
@@ -140,10 +140,10 @@ def main():
         report["per_detector"][d].append(f"applied to {len(sel)}/{len(rows)}")
     reals = [r for r in rows if r["y"] == 0]
     fakes = [r for r in rows if r["y"] == 1]
-    report["fp_at_fold_threshold"] = [sum(oof[r["file"]] >= fold_thr[r["file"]] for r in reals), len(reals)]
-    report["tpr_at_fold_threshold"] = [sum(oof[r["file"]] >= fold_thr[r["file"]] for r in fakes), len(fakes)]
+    report["fp_at_fold_threshold"] = [sum(oof[r["file"]] > fold_thr[r["file"]] for r in reals), len(reals)]
+    report["tpr_at_fold_threshold"] = [sum(oof[r["file"]] > fold_thr[r["file"]] for r in fakes), len(fakes)]
     report["per_method_tpr_at_fold_threshold"] = {
-        m: [sum(oof[r["file"]] >= fold_thr[r["file"]] for r in fakes if r["method"] == m), sum(r["method"] == m for r in fakes)]
+        m: [sum(oof[r["file"]] > fold_thr[r["file"]] for r in fakes if r["method"] == m), sum(r["method"] == m for r in fakes)]
         for m in sorted({r["method"] for r in fakes})}
 
     final = fit(rows, dets)
