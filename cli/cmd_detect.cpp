@@ -22,6 +22,8 @@ namespace {
 
 struct DetectArgs {
   double video_fps = 15.0, max_video_s = 0.0;
+  std::string live;
+  double live_window = 2.0, live_history = 10.0;
   std::vector<std::string> paths;
   bool json = false, jsonl = false, verbose = false, list = false, no_repo = false, no_trust_check = false;
   std::string heatmaps, html, detectors, db;
@@ -113,12 +115,56 @@ class Progress {
   bool on_;
 };
 
+// --live: a rolling verdict per window of the stream, one line (or one JSON line) each.
+int run_live(const DetectArgs& args) {
+  if (!args.paths.empty() || args.json || !args.html.empty() || !args.heatmaps.empty()) {
+    std::cerr << "veritrace: --live takes no PATH and prints text or --jsonl (no --json, --html or --heatmaps)\n";
+    return static_cast<int>(ExitCode::Usage);
+  }
+  detect::EngineOptions options;
+  options.detectors = split_list(args.detectors);
+  options.model_files = args.models;
+  options.threshold = args.threshold;
+  options.unsure_band = args.unsure_band;
+  options.video_fps = args.video_fps;
+  options.keep_heatmaps = false;
+  const detect::Engine engine(options);
+  int worst = 0;
+  try {
+    engine.analyze_live({args.live}, {args.live_window, args.live_history}, [&](detect::FileReport&& r, bool final) {
+      if (r.verdict == detect::Verdict::Synthetic || r.verdict == detect::Verdict::Manipulated)
+        worst = std::max(worst, static_cast<int>(ExitCode::CheckFailed));
+      if (args.jsonl) {
+        std::cout << detect::to_json(r).dump() << "\n" << std::flush;
+        return;
+      }
+      const auto& lv = r.video["live"];
+      std::string detail;
+      for (const auto& d : r.detectors) {
+        if (!detail.empty()) detail += "; ";
+        detail += d.name + (d.status == detect::Status::Applied ? fmt::format(" {:.2f}", d.score.value_or(0.0))
+                                                                 : " n/a (" + d.reason + ")");
+      }
+      std::cout << fmt::format("[{:7.1f} -{:7.1f} s]{} {} {} | faces {} | lag {:.1f} s | {}\n", lv.value("window_start_s", 0.0),
+                               lv.value("window_end_s", 0.0), final ? " final" : "", detect::verdict_name(r.verdict),
+                               r.score ? fmt::format("{:.2f}", *r.score) : "-", r.video.value("face_tracks", 0),
+                               lv.value("lag_s", 0.0), detail)
+                << std::flush;
+    });
+  } catch (const Error& e) {
+    std::cerr << "veritrace: " << e.what() << "\n";
+    return static_cast<int>(exit_code_for(e.kind()));
+  }
+  return worst;
+}
+
 int run_detect(const DetectArgs& args) {
   if (args.list) {
     for (const auto& d : detect::builtin_detectors())
       std::cout << fmt::format("{:<12} {}{}\n", d.name, d.description, d.enabled_by_default ? "" : " (off by default)");
     return 0;
   }
+  if (!args.live.empty()) return run_live(args);
   if (args.paths.empty()) {
     std::cerr << "veritrace: detect needs at least one PATH (a file, a folder, or - for standard input)\n";
     return static_cast<int>(ExitCode::Usage);
@@ -285,6 +331,16 @@ void add_detect_command(CLI::App& app, Action& run) {
   cmd->add_option("--html", a->html, "Write a self-contained HTML report to FILE");
   cmd->add_option("--detectors", a->detectors, "Comma-separated detector names (see --list-detectors)");
   cmd->add_flag("--list-detectors", a->list, "List the detectors and exit");
+  cmd->add_option("--live", a->live,
+                  "Screen a live video: - (a pipe), a file still being written, or an rtsp/udp/tcp/http(s)/srt URL; "
+                  "prints a rolling verdict per window")
+      ->type_name("SOURCE");
+  cmd->add_option("--window", a->live_window, "--live: seconds of stream between verdicts")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  cmd->add_option("--history", a->live_history, "--live: seconds of stream each verdict looks back on")
+      ->check(CLI::Range(1.0, 3600.0))
+      ->capture_default_str();
   cmd->add_option("--fps", a->video_fps, "Video: frames analysed per second (faces, pulse; 0 = every frame)")
       ->check(CLI::Range(0.0, 240.0))
       ->capture_default_str();

@@ -257,6 +257,20 @@ class Engine {
   void analyze_many(const std::vector<std::string>& paths, unsigned threads,
                     const std::function<void(size_t, FileReport&&)>& on_done, bool keep_preview = false) const;
 
+  // Live screening (a video call, a pipe, a growing file, an RTSP stream): reads `source` frame by
+  // frame and, every `window_s` seconds of stream time, calls on_window with a report on the last
+  // `history_s` seconds (faces, pulse, face models; fused with the video model), then once more
+  // at the end with final = true. report.video["live"] has the window's start and end (stream
+  // seconds), the wall time spent, and the lag behind real time. Memory is bounded by history_s.
+  // Throws Error(Io) when the source cannot be opened, Error(Unsupported/Malformed) for a stream
+  // that is not video.
+  struct LiveOptions {
+    double window_s = 2.0;
+    double history_s = 10.0;
+  };
+  void analyze_live(const media::LiveSource& source, const LiveOptions& live,
+                    const std::function<void(FileReport&&, bool final)>& on_window) const;
+
   const Thresholds& thresholds() const;
   std::vector<std::string> detector_names() const;
 

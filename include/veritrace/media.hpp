@@ -111,12 +111,23 @@ struct VideoFrame {
   Image image;           // 3-channel RGB, rotation applied
 };
 
+// A live source for VideoReader: "-" (standard input, a pipe; not seekable, so MP4 must be
+// fragmented or use MPEG-TS/Matroska), a file that may still be growing (read on until it stops
+// growing for `idle_timeout_s`), or a URL FFmpeg reads (rtsp://, rtp://, udp://, tcp://, http(s)://,
+// srt://): the user names it, so unlike files these may use the network.
+struct LiveSource {
+  std::string input;
+  double idle_timeout_s = 3.0;
+};
+
 class VideoReader {
  public:
   // Throws Error(Unsupported) for a file without a video stream, an unknown or refused container, a
   // codec this build cannot decode or frames over max_pixels; Error(Malformed) when the container
   // cannot be parsed; Error(Usage) for bad options.
   VideoReader(std::unique_ptr<ByteSource> source, const VideoOptions& options = {});
+  // Live input (see LiveSource). Error(Io) when it cannot be opened.
+  VideoReader(const LiveSource& live, const VideoOptions& options = {});
   ~VideoReader();
   VideoReader(const VideoReader&) = delete;
   VideoReader& operator=(const VideoReader&) = delete;

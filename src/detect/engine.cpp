@@ -130,6 +130,22 @@ struct Engine::Impl {
     return *faces;
   }
   // `bytes` is the whole file, or empty when `file` is a video read from disk (streamed).
+  void fuse_report(FileReport& report) const {
+    if (report.media_type == MediaType::Video && model->video) {
+      Thresholds t = model->video->thresholds;  // the video model's, unless the caller set them
+      if (options.threshold) t.threshold = *options.threshold;
+      if (options.unsure_band) t.unsure_band = *options.unsure_band;
+      fuse(*model->video, t, report);
+    } else {
+      fuse(*model, thresholds, report);
+    }
+  }
+  std::vector<const Detector*> face_models() const {
+    std::vector<const Detector*> out;
+    for (const auto& d : detectors)
+      if (d->scores_faces()) out.push_back(d.get());
+    return out;
+  }
   FileReport analyze(std::vector<uint8_t> bytes, const std::string& name, bool keep_preview,
                      std::unique_ptr<ByteSource> file = nullptr) const;
 };
@@ -233,12 +249,9 @@ FileReport Engine::Impl::analyze(std::vector<uint8_t> bytes, const std::string& 
     VideoAnalysis video;
     if (report.media_type == MediaType::Video) {
       try {
-        std::vector<const Detector*> face_models;
-        for (const auto& d : detectors)
-          if (d->scores_faces()) face_models.push_back(d.get());
         // A second reader over the same bytes: the pipeline owns its source, the detectors keep theirs.
         auto video_source = bytes.empty() ? open_file_source(name) : make_span_source(bytes, name);
-        video = analyze_video(std::move(video_source), options, face_detector(), face_models);
+        video = analyze_video(std::move(video_source), options, face_detector(), face_models());
         sample.video = &video;
         report.width = video.info.width;
         report.height = video.info.height;
@@ -288,14 +301,7 @@ FileReport Engine::Impl::analyze(std::vector<uint8_t> bytes, const std::string& 
       note.reason = no_pixels + "; only provenance was checked";
       report.detectors.push_back(note);
     }
-    if (report.media_type == MediaType::Video && model->video) {
-      Thresholds t = model->video->thresholds;  // the video model's, unless the caller set them
-      if (options.threshold) t.threshold = *options.threshold;
-      if (options.unsure_band) t.unsure_band = *options.unsure_band;
-      fuse(*model->video, t, report);
-    } else {
-      fuse(*model, thresholds, report);
-    }
+    fuse_report(report);
     for (const auto& d : report.detectors) {
       if (d.name == "c2pa" && d.evidence.details.contains("provenance"))
         report.provenance["c2pa"] = d.evidence.details["provenance"];
@@ -351,6 +357,66 @@ FileReport Engine::analyze_file(const std::string& path, bool keep_preview) cons
     return r;
   }
   return impl_->analyze(std::move(bytes), path, keep_preview);
+}
+
+void Engine::analyze_live(const media::LiveSource& source, const LiveOptions& live,
+                          const std::function<void(FileReport&&, bool)>& on_window) const {
+  if (!(live.window_s > 0) || !(live.history_s >= live.window_s))
+    throw Error(ErrorKind::Usage, "live: the window must be positive and the history at least one window");
+  const EngineOptions& o = impl_->options;
+  media::VideoOptions vo;
+  vo.sample_fps = o.video_fps;
+  vo.max_long_side = 1280;
+  vo.max_pixels = std::min<uint64_t>(o.max_pixels, 8192ull * 4320);
+  media::VideoReader reader(source, vo);
+  VideoAnalyzer analyzer(o, impl_->face_detector(), impl_->face_models(), reader.info());
+  const auto t0 = Clock::now();
+  double window_start = 0.0;
+  auto emit = [&](bool final) {
+    const auto w0 = Clock::now();
+    VideoAnalysis& v = analyzer.analysis();
+    analyzer.forget_before(v.analysed_s - live.history_s);
+    v.frames_decoded = reader.frames_decoded();
+    v.packets_rejected = reader.packets_rejected();
+    FileReport report;
+    report.path = source.input;
+    report.media_type = MediaType::Video;
+    report.format = "live";
+    report.width = v.info.width;
+    report.height = v.info.height;
+    Sample sample;
+    sample.path = source.input;
+    sample.media_type = MediaType::Video;
+    sample.video = &v;
+    for (const auto& d : impl_->detectors) {
+      // Content detectors only: provenance needs the whole file, which a stream never is.
+      if (!d->applies_to(MediaType::Video) || !d->needs_pixels()) continue;
+      report.detectors.push_back(run_one(*d, sample));
+    }
+    impl_->fuse_report(report);
+    report.video = video_summary(v);
+    const double wall_s = std::chrono::duration<double>(Clock::now() - t0).count();
+    report.video["live"] = {{"window_start_s", window_start},
+                            {"window_end_s", v.analysed_s},
+                            {"history_s", live.history_s},
+                            {"final", final},
+                            {"report_ms", ms_since(w0)},
+                            {"lag_s", std::max(0.0, wall_s - v.analysed_s)}};
+    report.timing_ms = ms_since(w0);
+    window_start = v.analysed_s;
+    on_window(std::move(report), final);
+  };
+  double next_window = live.window_s;
+  while (auto frame = reader.next()) {
+    analyzer.add(*frame);
+    if (frame->time_s + 1e-9 >= next_window) {
+      emit(false);
+      next_window = frame->time_s + live.window_s;
+    }
+  }
+  if (analyzer.analysis().frames_analysed == 0)
+    throw Error(ErrorKind::Malformed, source.input + ": the stream ended before a video frame could be decoded");
+  emit(true);
 }
 
 void Engine::analyze_many(const std::vector<std::string>& paths, unsigned threads,

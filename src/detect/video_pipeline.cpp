@@ -58,6 +58,53 @@ std::array<PixelBox, kSkinRegions> skin_regions(const face::Face& f) {
   return {forehead, right_cheek, left_cheek};
 }
 
+VideoAnalyzer::VideoAnalyzer(const EngineOptions& options, const face::FaceDetector& faces,
+                             std::vector<const Detector*> face_models, const media::VideoInfo& info)
+    : options_(options), faces_(faces), face_models_(std::move(face_models)) {
+  out_.info = info;
+  out_.analysis_fps = options.video_fps;
+  out_.face_model_fps = face_models_.empty() ? 0.0 : options.face_model_fps;
+  for (const Detector* d : face_models_) out_.face_models.push_back(d->name());
+}
+
+void VideoAnalyzer::add(const media::VideoFrame& frame) {
+  ++out_.frames_analysed;
+  out_.analysed_s = frame.time_s;
+  out_.frame_width = frame.image.width;
+  out_.frame_height = frame.image.height;
+  const auto found = faces_.detect(frame.image);
+  const auto ids = tracker_.update(frame.time_s, found);
+  bool score_now = false;
+  if (!face_models_.empty() && !found.empty() && frame.time_s + 1e-6 >= next_model_s_) {
+    score_now = true;
+    next_model_s_ = options_.face_model_fps > 0 ? frame.time_s + 1.0 / options_.face_model_fps : 0.0;
+  }
+  for (size_t i = 0; i < found.size(); ++i) {
+    auto it = std::find_if(out_.tracks.begin(), out_.tracks.end(), [&](const FaceTrack& t) { return t.id == ids[i]; });
+    if (it == out_.tracks.end()) {
+      out_.tracks.push_back(FaceTrack{ids[i], {}});
+      it = std::prev(out_.tracks.end());
+    }
+    FacePoint p;
+    p.time_s = frame.time_s;
+    p.face = found[i];
+    const auto regions = skin_regions(found[i]);
+    for (size_t r = 0; r < regions.size(); ++r) p.skin_valid[r] = region_mean(frame.image, regions[r], p.skin_rgb[r]);
+    p.face_scores.assign(face_models_.size(), std::numeric_limits<float>::quiet_NaN());
+    if (score_now) {
+      const media::Image crop = face::align_face(frame.image, found[i]);
+      for (size_t m = 0; m < face_models_.size(); ++m) p.face_scores[m] = static_cast<float>(face_models_[m]->score_face(crop));
+    }
+    it->points.push_back(std::move(p));
+  }
+}
+
+void VideoAnalyzer::forget_before(double t) {
+  for (auto& track : out_.tracks)
+    std::erase_if(track.points, [&](const FacePoint& p) { return p.time_s < t; });
+  std::erase_if(out_.tracks, [](const FaceTrack& tr) { return tr.points.empty(); });
+}
+
 VideoAnalysis analyze_video(std::unique_ptr<ByteSource> source, const EngineOptions& options,
                             const face::FaceDetector& faces, const std::vector<const Detector*>& face_models) {
   media::VideoOptions vo;
@@ -67,48 +114,9 @@ VideoAnalysis analyze_video(std::unique_ptr<ByteSource> source, const EngineOpti
   vo.max_pixels = std::min<uint64_t>(options.max_pixels, 8192ull * 4320);
   const std::string reader_name = source->name();
   media::VideoReader reader(std::move(source), vo);
-  VideoAnalysis out;
-  out.info = reader.info();
-  out.analysis_fps = options.video_fps;
-  out.face_model_fps = face_models.empty() ? 0.0 : options.face_model_fps;
-  for (const Detector* d : face_models) out.face_models.push_back(d->name());
-  double next_model_s = 0.0;
-  face::FaceTracker tracker;
-  std::vector<size_t> slot;  // track id -> index in out.tracks
-  while (auto frame = reader.next()) {
-    ++out.frames_analysed;
-    out.analysed_s = frame->time_s;
-    out.frame_width = frame->image.width;
-    out.frame_height = frame->image.height;
-    const auto found = faces.detect(frame->image);
-    const auto ids = tracker.update(frame->time_s, found);
-    bool score_now = false;
-    if (!face_models.empty() && !found.empty() && frame->time_s + 1e-6 >= next_model_s) {
-      score_now = true;
-      next_model_s = options.face_model_fps > 0 ? frame->time_s + 1.0 / options.face_model_fps : 0.0;
-    }
-    for (size_t i = 0; i < found.size(); ++i) {
-      const int id = ids[i];
-      if (static_cast<size_t>(id) >= slot.size()) {
-        slot.resize(static_cast<size_t>(id) + 1, SIZE_MAX);
-      }
-      if (slot[static_cast<size_t>(id)] == SIZE_MAX) {
-        slot[static_cast<size_t>(id)] = out.tracks.size();
-        out.tracks.push_back(FaceTrack{id, {}});
-      }
-      FacePoint p;
-      p.time_s = frame->time_s;
-      p.face = found[i];
-      const auto regions = skin_regions(found[i]);
-      for (size_t r = 0; r < regions.size(); ++r) p.skin_valid[r] = region_mean(frame->image, regions[r], p.skin_rgb[r]);
-      p.face_scores.assign(face_models.size(), std::numeric_limits<float>::quiet_NaN());
-      if (score_now) {
-        const media::Image crop = face::align_face(frame->image, found[i]);
-        for (size_t m = 0; m < face_models.size(); ++m) p.face_scores[m] = static_cast<float>(face_models[m]->score_face(crop));
-      }
-      out.tracks[slot[static_cast<size_t>(id)]].points.push_back(p);
-    }
-  }
+  VideoAnalyzer analyzer(options, faces, face_models, reader.info());
+  while (auto frame = reader.next()) analyzer.add(*frame);
+  VideoAnalysis out = std::move(analyzer.analysis());
   if (out.frames_analysed == 0)
     throw Error(ErrorKind::Malformed, fmt::format("{}: no video frame could be decoded ({} packets rejected; the file may be "
                                                   "truncated or corrupt)", reader_name, reader.packets_rejected()));

@@ -10,6 +10,26 @@ namespace veritrace::detect {
 
 // Throws what media::VideoReader throws for a file it cannot open; corrupt packets later in the
 // stream are skipped (counted in packets_rejected).
+// Frame by frame: faces, tracks and per-face measurements into a VideoAnalysis. Used for files
+// (analyze_video) and live streams (the engine's analyze_live, which forgets old points).
+class VideoAnalyzer {
+ public:
+  VideoAnalyzer(const EngineOptions& options, const face::FaceDetector& faces, std::vector<const Detector*> face_models,
+                const media::VideoInfo& info);
+  void add(const media::VideoFrame& frame);
+  // Drops face points before time t (and tracks left empty): a live window's memory stays bounded.
+  void forget_before(double t);
+  VideoAnalysis& analysis() { return out_; }
+
+ private:
+  const EngineOptions& options_;
+  const face::FaceDetector& faces_;
+  std::vector<const Detector*> face_models_;
+  face::FaceTracker tracker_;
+  VideoAnalysis out_;
+  double next_model_s_ = 0.0;
+};
+
 // face_models: detectors with scores_faces(), run on aligned face crops at options.face_model_fps.
 VideoAnalysis analyze_video(std::unique_ptr<ByteSource> source, const EngineOptions& options,
                             const face::FaceDetector& faces, const std::vector<const Detector*>& face_models = {});

@@ -5,8 +5,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cerrno>
 #include <cstring>
 #include <mutex>
+
+#include <unistd.h>
 
 #include "veritrace/media.hpp"
 
@@ -55,7 +58,22 @@ std::string av_error_text(int code) {
 struct IoState {
   const ByteSource* source = nullptr;
   uint64_t pos = 0;
+  int fd = -1;  // live input from a pipe (standard input): read(2), no seeking
 };
+
+int fd_read(void* opaque, uint8_t* buf, int size) {
+  auto* io = static_cast<IoState*>(opaque);
+  for (;;) {
+    const ssize_t n = ::read(io->fd, buf, static_cast<size_t>(size));
+    if (n > 0) return static_cast<int>(n);
+    if (n == 0) return AVERROR_EOF;
+    if (errno != EINTR) return AVERROR(errno);
+  }
+}
+
+// Protocols a live input may use (the user names the URL); demuxers of live streams besides files.
+constexpr const char* kLiveProtocols = "file,pipe,rtp,rtsp,udp,tcp,http,https,tls,crypto,srt,httpproxy";
+constexpr const char* kLiveDemuxers = "rtsp,rtp,sdp";
 
 int io_read(void* opaque, uint8_t* buf, int size) {
   auto* io = static_cast<IoState*>(opaque);
@@ -131,6 +149,7 @@ Image rotate_clockwise(const Image& in, int degrees) {
 
 struct VideoReader::Impl {
   std::unique_ptr<ByteSource> source;
+  std::optional<LiveSource> live;
   VideoOptions options;
   VideoInfo info;
   IoState io;
@@ -163,7 +182,7 @@ struct VideoReader::Impl {
     }
   }
 
-  std::string name() const { return source->name(); }
+  std::string name() const { return source ? source->name() : live->input; }
   [[noreturn]] void fail(ErrorKind kind, const std::string& what) const {
     std::string msg = fmt::format("{}: {}", name(), what);
     if (!g_last_av_error.empty()) msg += fmt::format(" (FFmpeg: {})", g_last_av_error);
@@ -183,29 +202,49 @@ void VideoReader::Impl::open() {
     throw Error(ErrorKind::Usage, fmt::format("frame sampling rate must be >= 0, got {}", options.sample_fps));
   if (options.max_long_side < 0 || options.threads < 0 || !(options.max_duration_s >= 0.0))
     throw Error(ErrorKind::Usage, "video options out of range");
-  if (source->size() == 0) fail(ErrorKind::Malformed, "empty file (0 bytes)");
-  io.source = source.get();
-  auto* buffer = static_cast<uint8_t*>(av_malloc(kIoBufferBytes));
-  if (!buffer) throw std::bad_alloc();
-  avio = avio_alloc_context(buffer, kIoBufferBytes, 0, &io, io_read, nullptr, io_seek);
-  if (!avio) {
-    av_free(buffer);
-    throw std::bad_alloc();
-  }
+  const bool url_input = live && live->input != "-";
+  if (source && source->size() == 0) fail(ErrorKind::Malformed, "empty file (0 bytes)");
   fmt = avformat_alloc_context();
   if (!fmt) throw std::bad_alloc();
-  fmt->pb = avio;
-  fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
-  fmt->io_open = refuse_nested_open;
+  if (!url_input) {
+    io.source = source.get();
+    if (live) io.fd = STDIN_FILENO;
+    auto* buffer = static_cast<uint8_t*>(av_malloc(kIoBufferBytes));
+    if (!buffer) throw std::bad_alloc();
+    avio = live ? avio_alloc_context(buffer, kIoBufferBytes, 0, &io, fd_read, nullptr, nullptr)
+                : avio_alloc_context(buffer, kIoBufferBytes, 0, &io, io_read, nullptr, io_seek);
+    if (!avio) {
+      av_free(buffer);
+      throw std::bad_alloc();
+    }
+    if (live) avio->seekable = 0;
+    fmt->pb = avio;
+    fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
+    fmt->io_open = refuse_nested_open;
+  }
   AVDictionary* opts = nullptr;
-  av_dict_set(&opts, "format_whitelist", kDemuxerWhitelist, 0);
-  const int rc = avformat_open_input(&fmt, nullptr, nullptr, &opts);
+  av_dict_set(&opts, "format_whitelist",
+              url_input ? fmt::format("{},{}", kDemuxerWhitelist, kLiveDemuxers).c_str() : kDemuxerWhitelist, 0);
+  std::string url;
+  if (url_input) {
+    av_dict_set(&opts, "protocol_whitelist", kLiveProtocols, 0);
+    const auto idle_us = static_cast<int64_t>(std::max(0.1, live->idle_timeout_s) * 1e6);
+    av_dict_set_int(&opts, "rw_timeout", idle_us, 0);
+    url = live->input;
+    if (url.find("://") == std::string::npos) {
+      // A plain path: FFmpeg's file protocol, reading on while the file grows.
+      url = "file:" + url;
+      av_dict_set(&opts, "follow", "1", 0);
+    }
+  }
+  const int rc = avformat_open_input(&fmt, url_input ? url.c_str() : nullptr, nullptr, &opts);
   av_dict_free(&opts);
   if (rc < 0) {
     fmt = nullptr;  // freed by avformat_open_input on failure
     // ENOMEM here is nearly always a header claiming an absurd size, not a machine out of memory.
     if (rc == AVERROR(ENOMEM)) fail(ErrorKind::Malformed, "the container asks for more memory than it can need");
     if (rc == AVERROR(EIO)) fail(ErrorKind::Io, "read error");
+    if (url_input && rc != AVERROR_INVALIDDATA) fail(ErrorKind::Io, "cannot open the live input: " + av_error_text(rc));
     // Unknown bytes, a refused demuxer (playlists) or a container too broken to identify.
     fail(ErrorKind::Unsupported, "not a video container this build reads");
   }
@@ -368,6 +407,13 @@ VideoReader::VideoReader(std::unique_ptr<ByteSource> source, const VideoOptions&
     : impl_(std::make_unique<Impl>()) {
   if (!source) throw Error(ErrorKind::Usage, "VideoReader: no source");
   impl_->source = std::move(source);
+  impl_->options = options;
+  impl_->open();
+}
+
+VideoReader::VideoReader(const LiveSource& live, const VideoOptions& options) : impl_(std::make_unique<Impl>()) {
+  if (live.input.empty()) throw Error(ErrorKind::Usage, "live input: empty name");
+  impl_->live = live;
   impl_->options = options;
   impl_->open();
 }

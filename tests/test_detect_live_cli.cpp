@@ -1,0 +1,66 @@
+// `veritrace detect --live`: a rolling verdict per window from a pipe, bad live input, bad flags.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "support/test_support.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+bool have_ffmpeg() { return vt_test::run("command -v ffmpeg >/dev/null").exit_code == 0; }
+std::string cli() { return vt_test::shell_quote(vt_test::cli_path().string()); }
+}  // namespace
+
+TEST(DetectLive, PipeGivesOneReportPerWindowThenAFinalOne) {
+  VT_REQUIRE_SHARED(shared);
+  if (!have_ffmpeg()) GTEST_SKIP() << "the ffmpeg tool is not installed (scripts/deps-debian.txt): skipping";
+  vt_test::TempDir tmp;
+  // A real talking-head clip as MPEG-TS, the kind of stream a pipe carries (MP4 needs seeking).
+  const fs::path ts = tmp.path() / "call.ts";
+  auto r = vt_test::run("ffmpeg -nostdin -loglevel error -y -i " +
+                        vt_test::shell_quote((shared / "data/video/dev/dev_002.mp4").string()) + " -c copy -f mpegts " +
+                        vt_test::shell_quote(ts.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = vt_test::run("cat " + vt_test::shell_quote(ts.string()) + " | " + cli() + " detect --live - --window 2 --jsonl");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  std::vector<nlohmann::json> reports;
+  while (std::getline(lines, line)) reports.push_back(nlohmann::json::parse(line));
+  ASSERT_GE(reports.size(), 4u) << r.out;  // a 10 s clip in 2 s windows
+  double last_end = -1;
+  for (size_t i = 0; i < reports.size(); ++i) {
+    const auto& j = reports[i];
+    EXPECT_EQ(j.at("schema_version"), "veritrace.detect/1");
+    EXPECT_EQ(j.at("path"), "-");
+    EXPECT_EQ(j.at("media_type"), "video");
+    const auto& live = j.at("video").at("live");
+    EXPECT_GT(live.at("window_end_s").get<double>(), last_end);
+    last_end = live.at("window_end_s").get<double>();
+    EXPECT_EQ(live.at("final").get<bool>(), i + 1 == reports.size());
+    EXPECT_LT(live.at("report_ms").get<double>(), 2000.0);  // each verdict well inside a window
+  }
+  EXPECT_NEAR(last_end, 10.0, 0.2);
+  // Once a face has been followed for 6 s, the pulse check applies and the verdict has a score.
+  const auto& final_report = reports.back();
+  EXPECT_FALSE(final_report.at("score").is_null());
+  bool rppg_applied = false;
+  for (const auto& d : final_report.at("detectors"))
+    if (d.at("name") == "rppg") rppg_applied = d.at("status") == "applied";
+  EXPECT_TRUE(rppg_applied);
+}
+
+TEST(DetectLive, BadLiveInputAndFlags) {
+  vt_test::TempDir tmp;
+  auto r = vt_test::run("head -c 20000 /dev/urandom | " + cli() + " detect --live -");
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_FALSE(r.err.empty());
+  r = vt_test::run(cli() + " detect --live " + vt_test::shell_quote((tmp.path() / "missing.ts").string()) + " < /dev/null");
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  r = vt_test::run(cli() + " detect --live - some_file.mp4 < /dev/null");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  r = vt_test::run(cli() + " detect --live - --json < /dev/null");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+}
