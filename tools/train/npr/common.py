@@ -84,6 +84,26 @@ class NPRResidual(nn.Module):
         return x - self.up(self.down(x))
 
 
+class HaarDetail(nn.Module):
+    """One-level Haar detail bands (LH, HL, HH per colour, 9 channels at half resolution) as one
+    fixed 2x2 stride-2 grouped convolution: the within-cell differences that an up-sampler
+    shapes, without the picture's low-pass content (SAFE, Li et al. 2025, feeds wavelet bands)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 9, 2, stride=2, groups=3, bias=False)
+        bands = torch.tensor([[[1., 1.], [-1., -1.]],    # horizontal edge (rows differ)
+                              [[1., -1.], [1., -1.]],    # vertical edge (columns differ)
+                              [[1., -1.], [-1., 1.]]])   # diagonal
+        with torch.no_grad():
+            self.conv.weight.copy_((bands / 2.0).repeat(3, 1, 1).view(9, 1, 2, 2))
+        for p in self.parameters():
+            p.requires_grad_(False)
+
+    def forward(self, x):
+        return self.conv(x)
+
+
 class Block(nn.Module):
     def __init__(self, cin, cout, stride):
         super().__init__()
@@ -104,15 +124,18 @@ class Block(nn.Module):
 
 
 class NPRNet(nn.Module):
-    def __init__(self, width=16):
+    def __init__(self, width=16, residual="npr"):
         super().__init__()
         w = width
         self.gain = 4.0  # residual is small; a fixed gain keeps activations O(1)
-        self.npr = NPRResidual()
-        self.stem = nn.Sequential(nn.Conv2d(3, w, 3, 1, 1, bias=False), nn.BatchNorm2d(w),
+        # "npr": full-resolution x - up(down(x)), then a stride-2 stem conv;
+        # "haar": the Haar detail bands are already at half resolution, so the stem keeps it
+        self.npr = NPRResidual() if residual == "npr" else HaarDetail()
+        cin, stride = (3, 2) if residual == "npr" else (9, 1)
+        self.stem = nn.Sequential(nn.Conv2d(cin, w, 3, 1, 1, bias=False), nn.BatchNorm2d(w),
                                   nn.ReLU(inplace=True),
-                                  nn.Conv2d(w, 2 * w, 3, 2, 1, bias=False), nn.BatchNorm2d(2 * w),
-                                  nn.ReLU(inplace=True))
+                                  nn.Conv2d(w, 2 * w, 3, stride, 1, bias=False),
+                                  nn.BatchNorm2d(2 * w), nn.ReLU(inplace=True))
         self.l1 = Block(2 * w, 2 * w, 1)
         self.l2 = Block(2 * w, 4 * w, 2)
         self.l3 = Block(4 * w, 8 * w, 2)
@@ -214,8 +237,20 @@ def simulate_upsampled(rng, patch):
     return u[0].permute(1, 2, 0).numpy().astype(np.uint8)
 
 
-def augment(rng, img):
-    if rng.random() < 0.5:
+def resize_up(img, f):
+    """Up-scaling by f > 1 (bilinear or bicubic at random by the caller's choice of mode)."""
+    h, w = img.shape[:2]
+    return np.asarray(Image.fromarray(img).resize((int(round(w * f)), int(round(h * f))),
+                                                  Image.BICUBIC), dtype=np.uint8)
+
+
+def augment(rng, img, upscale=False):
+    """Web post-processing applied alike to reals and fakes. upscale=True also enlarges some
+    pictures (factor 1-1.5) so that interpolation itself is not learnt as a fake cue."""
+    r = rng.random()
+    if upscale and r < 0.2:
+        img = resize_up(img, float(rng.uniform(1.05, 1.5)))
+    elif r < 0.5:
         img = resize_area(img, float(rng.uniform(0.5, 1.0)))
     if rng.random() < 0.6:
         img = jpeg(img, int(rng.integers(60, 96)))

@@ -67,6 +67,11 @@ def main():
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--out", default="/tmp/npr_logo.json")
     ap.add_argument("--oof", default="/tmp/npr_oof.tsv")
+    ap.add_argument("--residual", choices=("npr", "haar"), default="npr",
+                    help="fixed first stage: NPR cell residual (v1) or Haar detail bands")
+    ap.add_argument("--crop", type=int, default=64, help="training crop size in pixels")
+    ap.add_argument("--upscale", action="store_true",
+                    help="also enlarge some training pictures (both classes) by 1.05-1.5")
     ap.add_argument("--report-only", action="store_true",
                     help="recompute figures from <out>.scores.pkl of a previous run")
     args = ap.parse_args()
@@ -100,7 +105,8 @@ def main():
         tr = [it for it in items if it["fold"] != g]
         te = [it for it in items if it["fold"] == g] + [it for it in diff if it["fold"] == g]
         log(f"fold {fi} hold out {g}: train {len(tr)} test {len(te)}")
-        net = train_model(tr, args.steps, args.seed + fi, log=log)
+        net = train_model(tr, args.steps, args.seed + fi, log=log, residual=args.residual,
+                          crop=args.crop, upscale=args.upscale)
         for it in te:
             it["score"] = {c: score_image(net, it["var"][c])[0] for c in CONDS}
         tr_real = [score_image(net, it["img"])[0] for it in tr if it["label"] == 0]
@@ -119,7 +125,8 @@ def main():
 
 def report(args, items, diff, groups):
 
-    res = {"steps": args.steps, "seed": args.seed, "per_group": {}, "figures": {}}
+    res = {"steps": args.steps, "seed": args.seed, "residual": getattr(args, "residual", "npr"),
+           "crop": getattr(args, "crop", 64), "upscale": getattr(args, "upscale", False), "per_group": {}, "figures": {}}
     for c in CONDS:
         fig = {}
         for g in groups:
