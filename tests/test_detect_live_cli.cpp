@@ -64,3 +64,26 @@ TEST(DetectLive, BadLiveInputAndFlags) {
   r = vt_test::run(cli() + " detect --live - --json < /dev/null");
   EXPECT_EQ(r.exit_code, 2) << r.err;
 }
+
+TEST(DetectVideoCli, JsonCarriesTheVideoFactsAndSegments) {
+  VT_REQUIRE_SHARED(shared);
+  const auto clip = shared / "data/video/dev/dev_002.mp4";
+  const auto r = vt_test::run(cli() + " detect --json " + vt_test::shell_quote(clip.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;  // nothing flags a video on statistics alone (docs/detection-video.md)
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("media_type"), "video");
+  EXPECT_EQ(j.at("width"), 640);
+  EXPECT_EQ(j.at("height"), 360);
+  const auto& v = j.at("video");
+  EXPECT_NEAR(v.at("duration_s").get<double>(), 10.0, 0.1);
+  EXPECT_EQ(v.at("frames_analysed").get<int>(), 150);  // 10 s at the default 15 frames/s
+  EXPECT_GE(v.at("face_tracks").get<int>(), 1);
+  ASSERT_TRUE(j.at("segments").is_array());
+  ASSERT_FALSE(j.at("segments").empty());
+  for (const auto& s : j.at("segments")) {
+    EXPECT_EQ(s.at("detector"), "rppg");
+    EXPECT_LT(s.at("start_s").get<double>(), s.at("end_s").get<double>());
+  }
+  EXPECT_EQ(j.at("verdict"), "unsure");
+  EXPECT_FALSE(j.at("score").is_null());
+}
