@@ -115,18 +115,29 @@ class Progress {
   bool on_;
 };
 
-// --live: a rolling verdict per window of the stream, one line (or one JSON line) each.
-int run_live(const DetectArgs& args) {
-  if (!args.paths.empty() || args.json || !args.html.empty() || !args.heatmaps.empty()) {
-    std::cerr << "veritrace: --live takes no PATH and prints text or --jsonl (no --json, --html or --heatmaps)\n";
-    return static_cast<int>(ExitCode::Usage);
-  }
+// The engine's options from the flags (detectors, models, thresholds, video sampling, trust).
+detect::EngineOptions engine_options(const DetectArgs& args) {
   detect::EngineOptions options;
   options.detectors = split_list(args.detectors);
   options.model_files = args.models;
   options.threshold = args.threshold;
   options.unsure_band = args.unsure_band;
   options.video_fps = args.video_fps;
+  options.max_video_s = args.max_video_s;
+  options.trust_anchor_files = args.trust;
+  options.no_trust_check = args.no_trust_check;
+  options.use_repository = !args.no_repo;
+  options.repository_path = args.db;
+  return options;
+}
+
+// --live: a rolling verdict per window of the stream, one line (or one JSON line) each.
+int run_live(const DetectArgs& args) {
+  if (!args.paths.empty() || args.json || !args.html.empty() || !args.heatmaps.empty()) {
+    std::cerr << "veritrace: --live takes no PATH and prints text or --jsonl (no --json, --html or --heatmaps)\n";
+    return static_cast<int>(ExitCode::Usage);
+  }
+  detect::EngineOptions options = engine_options(args);
   options.keep_heatmaps = false;
   const detect::Engine engine(options);
   int worst = 0;
@@ -185,17 +196,7 @@ int run_detect(const DetectArgs& args) {
       return static_cast<int>(ExitCode::OutputFailed);
     }
   }
-  detect::EngineOptions options;
-  options.detectors = split_list(args.detectors);
-  options.model_files = args.models;
-  options.threshold = args.threshold;
-  options.video_fps = args.video_fps;
-  options.max_video_s = args.max_video_s;
-  options.unsure_band = args.unsure_band;
-  options.trust_anchor_files = args.trust;
-  options.no_trust_check = args.no_trust_check;
-  options.use_repository = !args.no_repo;
-  options.repository_path = args.db;
+  detect::EngineOptions options = engine_options(args);
   const bool want_html = !args.html.empty();
   options.keep_heatmaps = want_html || !args.heatmaps.empty();
   const detect::Engine engine(options);  // Usage errors (unknown detector, bad threshold) end here

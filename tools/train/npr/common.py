@@ -4,7 +4,6 @@ Data loading, the network (with the fixed nearest down/up residual inside it), t
 up-sampling fakes, augmentation, and the crop geometry of the model-file contract.
 Everything is seeded by the caller; torch runs on one thread.
 """
-import io
 import math
 import os
 import sys
@@ -17,6 +16,7 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from contract import crop_origins, photo_group, read_tsv  # noqa: E402,F401
+from shared_nn import Block, jpeg  # noqa: E402,F401
 
 torch.set_num_threads(1)
 
@@ -104,25 +104,6 @@ class HaarDetail(nn.Module):
         return self.conv(x)
 
 
-class Block(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.c1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.b1 = nn.BatchNorm2d(cout)
-        self.c2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.b2 = nn.BatchNorm2d(cout)
-        self.short = None
-        if stride != 1 or cin != cout:
-            self.short = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
-                                       nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        y = F.relu(self.b1(self.c1(x)))
-        y = self.b2(self.c2(y))
-        s = x if self.short is None else self.short(x)
-        return F.relu(y + s)
-
-
 class NPRNet(nn.Module):
     def __init__(self, width=16, residual="npr"):
         super().__init__()
@@ -158,14 +139,6 @@ class NPRNet(nn.Module):
 
 
 # ----------------------------------------------------------------------------- augmentation
-def jpeg(img, q):
-    buf = io.BytesIO()
-    Image.fromarray(img).save(buf, format="JPEG", quality=int(q))
-    buf.seek(0)
-    with Image.open(buf) as im:
-        return np.asarray(im.convert("RGB"), dtype=np.uint8).copy()
-
-
 def resize_area(img, f):
     """Down-scaling by f in (0,1] with box filtering (PIL BOX = OpenCV INTER_AREA for f=1/2)."""
     h, w = img.shape[:2]

@@ -11,14 +11,17 @@ eyes and the mouth, with a random low-frequency radial deformation, random erosi
 random Gaussian feather, instead of the 68-point convex hull of the paper.
 """
 import csv
-import io
 import math
 import os
+import sys
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image, ImageFilter
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from shared_nn import jpeg  # noqa: E402
 
 SIZE = 128
 
@@ -117,14 +120,6 @@ def self_blend(rng, img, lm):
     m = (mask * ratio)[..., None]
     out = src.astype(np.float32) * m + tgt.astype(np.float32) * (1 - m)
     return np.clip(np.round(out), 0, 255).astype(np.uint8)
-
-
-def jpeg(img, q):
-    buf = io.BytesIO()
-    Image.fromarray(img).save(buf, format="JPEG", quality=int(q))
-    buf.seek(0)
-    with Image.open(buf) as im:
-        return np.asarray(im.convert("RGB"), dtype=np.uint8).copy()
 
 
 def post_process(rng, img):

@@ -29,29 +29,13 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 from sbi_data import SIZE, post_process, read_index, self_blend  # noqa: E402
 from contract import parity_image, parity_tensor  # noqa: E402
+from shared_nn import Block  # noqa: E402
 
 torch.set_num_threads(1)
 MEAN = [0.5, 0.5, 0.5]
 STD = [0.25, 0.25, 0.25]
 SCALE = 1.0 / 255.0
 ALLOWED = {"Conv", "Relu", "BatchNormalization", "Add", "GlobalAveragePool", "Flatten", "Gemm"}
-
-
-class Block(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.c1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.b1 = nn.BatchNorm2d(cout)
-        self.c2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.b2 = nn.BatchNorm2d(cout)
-        self.short = None
-        if stride != 1 or cin != cout:
-            self.short = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        y = F.relu(self.b1(self.c1(x)))
-        y = self.b2(self.c2(y))
-        return F.relu(y + (x if self.short is None else self.short(x)))
 
 
 class FaceNet(nn.Module):
