@@ -11,6 +11,7 @@
 #pragma once
 #include <array>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "veritrace/media.hpp"
@@ -67,6 +68,39 @@ std::array<Point, 5> aligned_template(int size = kAlignedSize);
 // 2x3 row-major matrix mapping image pixels to crop pixels (pixel centres at integer coordinates).
 std::array<double, 6> alignment_matrix(const Face& face, int size = kAlignedSize);
 media::Image align_face(const media::Image& rgb, const Face& face, int size = kAlignedSize);
+
+// 68-point landmarks (the iBUG 300-W layout: jaw 0-16, brows 17-26, nose 27-35, eyes 36-47,
+// lips 48-67) from dlib's shape predictor (an ensemble of regression trees, Kazemi and Sullivan
+// 2014). The model file is not compiled in: it comes from Debian's libdlib-data (100 MB; terms in
+// models/face/dlib-landmarks.md). Thread-safe: fit() may be called from several threads at once.
+inline constexpr int kLandmarkCount = 68;
+using Landmarks68 = std::array<Point, kLandmarkCount>;
+
+class LandmarkModel {
+ public:
+  // $VERITRACE_LANDMARK_MODEL if set, else /usr/share/dlib/shape_predictor_68_face_landmarks.dat.
+  static std::string default_path();
+  // Throws Error(Io) when the file cannot be read, Error(Malformed) when it is not a dlib shape
+  // predictor with 68 points. Loading takes about a second; share one model.
+  static std::shared_ptr<const LandmarkModel> load(const std::string& path);
+  ~LandmarkModel();
+
+  // The 68 points of a detected face (the box dlib expects is derived from the five detector
+  // landmarks, so it does not depend on the detector's box framing).
+  Landmarks68 fit(const media::Image& rgb, const Face& face) const;
+
+ private:
+  LandmarkModel();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Eye aspect ratio (Soukupova and Cech 2016): the eye's two vertical openings over twice its
+// width; about 0.25-0.35 open, under 0.15 closed. `subject_right` picks points 36-41, else 42-47.
+float eye_aspect_ratio(const Landmarks68& lm, bool subject_right);
+// Mouth opening: the inner lips' mean vertical gap (points 61-63 to 67-65) over the mouth's width
+// (48 to 54). About 0 closed, 0.3 and more wide open.
+float mouth_opening(const Landmarks68& lm);
 
 struct TrackerOptions {
   float min_iou = 0.3f;     // a face continues a track when its box overlaps the track's last box this much

@@ -4,7 +4,8 @@
 //   build/face_crops OUT_DIR [--fps F] FILE...
 // Per input picture: the best face; per video: the best face of frames sampled at F per second
 // (default 1). Writes OUT_DIR/<n>.png (128x128 RGB) and OUT_DIR/index.tsv with the source, the
-// frame time, the detector score and the five landmarks in crop pixels.
+// frame time, the detector score, the five detector landmarks (x0 y0 .. x4 y4) and, when dlib's
+// model is installed, the 68 landmarks (p0x p0y .. p67x p67y), all in crop pixels.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -57,9 +58,17 @@ int main(int argc, char** argv) {
     else inputs.push_back(a);
   }
   face::FaceDetector detector;
+  std::shared_ptr<const face::LandmarkModel> landmarks;
+  try {
+    landmarks = face::LandmarkModel::load(face::LandmarkModel::default_path());
+  } catch (const std::exception& e) {
+    std::cerr << "face_crops: no 68-point landmarks: " << e.what() << "\n";
+  }
   std::ofstream index(out / "index.tsv");
   index << "crop\tsource\ttime_s\tscore";
   for (int j = 0; j < 5; ++j) index << "\tx" << j << "\ty" << j;
+  if (landmarks)
+    for (int j = 0; j < face::kLandmarkCount; ++j) index << "\tp" << j << "x\tp" << j << "y";
   index << "\n";
   int n = 0, missed = 0;
   auto emit = [&](const media::Image& im, const std::string& source, double t) {
@@ -75,7 +84,10 @@ int main(int argc, char** argv) {
     const auto png = media::encode_png(crop);
     std::ofstream(out / name, std::ios::binary).write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
     index << name << "\t" << source << "\t" << t << "\t" << f->score;
-    for (const auto& p : f->landmarks) index << "\t" << m[0] * p.x + m[1] * p.y + m[2] << "\t" << m[3] * p.x + m[4] * p.y + m[5];
+    auto put = [&](const face::Point& p) { index << "\t" << m[0] * p.x + m[1] * p.y + m[2] << "\t" << m[3] * p.x + m[4] * p.y + m[5]; };
+    for (const auto& p : f->landmarks) put(p);
+    if (landmarks)
+      for (const auto& p : landmarks->fit(im, *f)) put(p);
     index << "\n";
   };
   for (const auto& path : inputs) {
