@@ -163,10 +163,11 @@ TEST(DetectVideo, RppgFindsTheCompositedPulseAndItsAbsence) {
     }
   }
   EngineOptions options;
-  options.detectors = {"rppg"};
+  options.detectors = {"rppg", "blink"};
   Engine engine(options);
 
-  const auto coherent = engine.analyze_file(make_pulse_clip(tmp.path(), one, 1.2, false).string());
+  const fs::path coherent_clip = make_pulse_clip(tmp.path(), one, 1.2, false);
+  const auto coherent = engine.analyze_file(coherent_clip.string());
   ASSERT_FALSE(coherent.error) << *coherent.error;
   EXPECT_EQ(coherent.media_type, MediaType::Video);
   const DetectorResult* d = find(coherent, "rppg");
@@ -177,6 +178,25 @@ TEST(DetectVideo, RppgFindsTheCompositedPulseAndItsAbsence) {
   EXPECT_GT(c1, 0.6);
   EXPECT_FALSE(d->evidence.time_ranges.empty());
   EXPECT_EQ(coherent.video.value("frames_analysed", 0), 180);
+  // A photograph never blinks: 12 s without a blink, when a normal rate expects about 2.
+  if (fs::exists(face::LandmarkModel::default_path())) {
+    const DetectorResult* bl = find(coherent, "blink");
+    ASSERT_TRUE(bl);
+    ASSERT_EQ(bl->status, Status::Applied) << bl->reason;
+    EXPECT_EQ(number(*bl, "blinks"), 0.0);
+    EXPECT_GT(*bl->score, 0.8);
+    EXPECT_EQ(coherent.video.value("landmarks", ""), "dlib 68-point");
+  }
+  // Without the landmark model the eye signals do not apply, and say why.
+  EngineOptions no_model = options;
+  no_model.landmark_model = (tmp.path() / "absent.dat").string();
+  const auto without = Engine(no_model).analyze_file(coherent_clip.string());
+  ASSERT_FALSE(without.error) << *without.error;
+  const DetectorResult* nb = find(without, "blink");
+  ASSERT_TRUE(nb);
+  EXPECT_EQ(nb->status, Status::NotApplicable);
+  EXPECT_NE(nb->reason.find("landmark model not available"), std::string::npos) << nb->reason;
+  EXPECT_EQ(find(without, "rppg")->status, Status::Applied);
 
   const auto broken = engine.analyze_file(make_pulse_clip(tmp.path(), one, 1.2, true).string());
   ASSERT_FALSE(broken.error) << *broken.error;

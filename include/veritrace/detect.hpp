@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
@@ -106,6 +107,11 @@ struct FacePoint {
   // One raw score per face-level model (VideoAnalysis::face_models), NaN when the models did not
   // run on this frame (they run at VideoAnalysis::face_model_fps).
   std::vector<float> face_scores;
+  // From the 68-point landmarks (face::eye_aspect_ratio, face::mouth_opening); NaN when the
+  // landmark model is not available (VideoAnalysis::landmarks_unavailable says why).
+  float ear_right = std::numeric_limits<float>::quiet_NaN();
+  float ear_left = std::numeric_limits<float>::quiet_NaN();
+  float mouth_open = std::numeric_limits<float>::quiet_NaN();
 };
 struct FaceTrack {
   int id = 0;
@@ -126,6 +132,7 @@ struct VideoAnalysis {
   std::vector<FaceTrack> tracks;   // every track, in order of first appearance
   std::vector<std::string> face_models;  // names of the face-level models that scored faces
   double face_model_fps = 0.0;
+  std::string landmarks_unavailable;     // empty when 68-point landmarks were measured, else why not
 };
 
 // What every detector receives: the file's bytes and its decoded form, made once.
@@ -167,6 +174,9 @@ class Detector {
   // crop (face::align_face) of every face of the sampled video frames while it decodes, because
   // frames are not kept; run() then aggregates FacePoint::face_scores. Thread-safe like run().
   virtual bool scores_faces() const { return false; }
+  // Whether it reads the 68-point landmark signals of FacePoint (the engine loads dlib's model only
+  // when an enabled detector does).
+  virtual bool uses_landmarks() const { return false; }
   virtual double score_face(const media::Image& aligned_crop) const {
     (void)aligned_crop;
     return 0.0;
@@ -211,6 +221,8 @@ struct EngineOptions {
   double video_fps = 15.0;
   double max_video_s = 0.0;
   double face_model_fps = 5.0;  // how often face-level models score the faces (<= video_fps)
+  // dlib's 68-point landmark model (eye and mouth signals); empty: face::LandmarkModel::default_path().
+  std::string landmark_model;
 };
 
 struct FileReport {

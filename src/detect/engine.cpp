@@ -80,7 +80,10 @@ nlohmann::json video_summary(const VideoAnalysis& v) {
                       {"face_tracks", v.tracks.size()},
                       {"face_models", v.face_models},
                       {"face_model_fps", v.face_model_fps},
-                      {"face_frames", face_frames}};
+                      {"face_frames", face_frames},
+                      {"landmarks", v.landmarks_unavailable.empty() ? nlohmann::json("dlib 68-point")
+                                                                    : nlohmann::json(nullptr)}};
+  if (!v.landmarks_unavailable.empty()) j["landmarks_unavailable"] = v.landmarks_unavailable;
   return j;
 }
 
@@ -128,6 +131,31 @@ struct Engine::Impl {
   const face::FaceDetector& face_detector() const {
     std::call_once(faces_once, [this] { faces = std::make_unique<face::FaceDetector>(); });
     return *faces;
+  }
+  // dlib's landmark model (100 MB, about a second to load) on first video; null when it cannot be
+  // loaded, with the reason in landmarks_error (the eye and mouth detectors then do not apply).
+  mutable std::once_flag landmarks_once;
+  mutable std::shared_ptr<const face::LandmarkModel> landmark_model;
+  mutable std::string landmarks_error;
+  bool wants_landmarks() const {
+    return std::any_of(detectors.begin(), detectors.end(), [](const auto& d) { return d->uses_landmarks(); });
+  }
+  // Call after landmarks(): why there are none (empty when there are).
+  std::string landmarks_reason() const {
+    if (landmark_model) return {};
+    return wants_landmarks() ? landmarks_error : "no enabled detector uses landmarks";
+  }
+  const face::LandmarkModel* landmarks() const {
+    if (!wants_landmarks()) return nullptr;
+    std::call_once(landmarks_once, [this] {
+      const std::string path = options.landmark_model.empty() ? face::LandmarkModel::default_path() : options.landmark_model;
+      try {
+        landmark_model = face::LandmarkModel::load(path);
+      } catch (const Error& e) {
+        landmarks_error = fmt::format("68-point landmark model not available: {}", e.what());
+      }
+    });
+    return landmark_model.get();
   }
   // `bytes` is the whole file, or empty when `file` is a video read from disk (streamed).
   void fuse_report(FileReport& report) const {
@@ -251,7 +279,8 @@ FileReport Engine::Impl::analyze(std::vector<uint8_t> bytes, const std::string& 
       try {
         // A second reader over the same bytes: the pipeline owns its source, the detectors keep theirs.
         auto video_source = bytes.empty() ? open_file_source(name) : make_span_source(bytes, name);
-        video = analyze_video(std::move(video_source), options, face_detector(), face_models());
+        const face::LandmarkModel* lm = landmarks();
+        video = analyze_video(std::move(video_source), options, face_detector(), face_models(), lm, landmarks_reason());
         sample.video = &video;
         report.width = video.info.width;
         report.height = video.info.height;
@@ -369,7 +398,8 @@ void Engine::analyze_live(const media::LiveSource& source, const LiveOptions& li
   vo.max_long_side = 1280;
   vo.max_pixels = std::min<uint64_t>(o.max_pixels, 8192ull * 4320);
   media::VideoReader reader(source, vo);
-  VideoAnalyzer analyzer(o, impl_->face_detector(), impl_->face_models(), reader.info());
+  const face::LandmarkModel* lm = impl_->landmarks();
+  VideoAnalyzer analyzer(o, impl_->face_detector(), impl_->face_models(), reader.info(), lm, impl_->landmarks_reason());
   const auto t0 = Clock::now();
   double window_start = 0.0;
   auto emit = [&](bool final) {

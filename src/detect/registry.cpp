@@ -42,6 +42,8 @@ const std::vector<DetectorInfo>& builtin_detectors() {
        [](const EngineOptions&) { return make_copy_move_detector(); }},
       {"rppg", "Video: one coherent pulse (remote photoplethysmography) across the face's skin regions", true,
        [](const EngineOptions&) { return make_rppg_detector(); }},
+      {"blink", "Video: blink rate and eye-aspect-ratio dynamics of the main face (68-point landmarks)", true,
+       [](const EngineOptions&) { return make_blink_detector(); }},
   });
   return list;
 }

@@ -59,9 +59,11 @@ std::array<PixelBox, kSkinRegions> skin_regions(const face::Face& f) {
 }
 
 VideoAnalyzer::VideoAnalyzer(const EngineOptions& options, const face::FaceDetector& faces,
-                             std::vector<const Detector*> face_models, const media::VideoInfo& info)
-    : options_(options), faces_(faces), face_models_(std::move(face_models)) {
+                             std::vector<const Detector*> face_models, const media::VideoInfo& info,
+                             const face::LandmarkModel* landmarks, std::string landmarks_unavailable)
+    : options_(options), faces_(faces), face_models_(std::move(face_models)), landmarks_(landmarks) {
   out_.info = info;
+  if (!landmarks_) out_.landmarks_unavailable = std::move(landmarks_unavailable);
   out_.analysis_fps = options.video_fps;
   out_.face_model_fps = face_models_.empty() ? 0.0 : options.face_model_fps;
   for (const Detector* d : face_models_) out_.face_models.push_back(d->name());
@@ -90,6 +92,12 @@ void VideoAnalyzer::add(const media::VideoFrame& frame) {
     p.face = found[i];
     const auto regions = skin_regions(found[i]);
     for (size_t r = 0; r < regions.size(); ++r) p.skin_valid[r] = region_mean(frame.image, regions[r], p.skin_rgb[r]);
+    if (landmarks_) {
+      const face::Landmarks68 lm = landmarks_->fit(frame.image, found[i]);
+      p.ear_right = face::eye_aspect_ratio(lm, true);
+      p.ear_left = face::eye_aspect_ratio(lm, false);
+      p.mouth_open = face::mouth_opening(lm);
+    }
     p.face_scores.assign(face_models_.size(), std::numeric_limits<float>::quiet_NaN());
     if (score_now) {
       const media::Image crop = face::align_face(frame.image, found[i]);
@@ -106,7 +114,8 @@ void VideoAnalyzer::forget_before(double t) {
 }
 
 VideoAnalysis analyze_video(std::unique_ptr<ByteSource> source, const EngineOptions& options,
-                            const face::FaceDetector& faces, const std::vector<const Detector*>& face_models) {
+                            const face::FaceDetector& faces, const std::vector<const Detector*>& face_models,
+                            const face::LandmarkModel* landmarks, const std::string& landmarks_unavailable) {
   media::VideoOptions vo;
   vo.sample_fps = options.video_fps;
   vo.max_duration_s = options.max_video_s;
@@ -114,7 +123,7 @@ VideoAnalysis analyze_video(std::unique_ptr<ByteSource> source, const EngineOpti
   vo.max_pixels = std::min<uint64_t>(options.max_pixels, 8192ull * 4320);
   const std::string reader_name = source->name();
   media::VideoReader reader(std::move(source), vo);
-  VideoAnalyzer analyzer(options, faces, face_models, reader.info());
+  VideoAnalyzer analyzer(options, faces, face_models, reader.info(), landmarks, landmarks_unavailable);
   while (auto frame = reader.next()) analyzer.add(*frame);
   VideoAnalysis out = std::move(analyzer.analysis());
   if (out.frames_analysed == 0)

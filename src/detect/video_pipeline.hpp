@@ -14,8 +14,10 @@ namespace veritrace::detect {
 // (analyze_video) and live streams (the engine's analyze_live, which forgets old points).
 class VideoAnalyzer {
  public:
+  // landmarks may be null (then landmarks_unavailable must say why).
   VideoAnalyzer(const EngineOptions& options, const face::FaceDetector& faces, std::vector<const Detector*> face_models,
-                const media::VideoInfo& info);
+                const media::VideoInfo& info, const face::LandmarkModel* landmarks = nullptr,
+                std::string landmarks_unavailable = "no landmark model was given");
   void add(const media::VideoFrame& frame);
   // Drops face points before time t (and tracks left empty): a live window's memory stays bounded.
   void forget_before(double t);
@@ -25,6 +27,7 @@ class VideoAnalyzer {
   const EngineOptions& options_;
   const face::FaceDetector& faces_;
   std::vector<const Detector*> face_models_;
+  const face::LandmarkModel* landmarks_;
   face::FaceTracker tracker_;
   VideoAnalysis out_;
   double next_model_s_ = 0.0;
@@ -32,7 +35,9 @@ class VideoAnalyzer {
 
 // face_models: detectors with scores_faces(), run on aligned face crops at options.face_model_fps.
 VideoAnalysis analyze_video(std::unique_ptr<ByteSource> source, const EngineOptions& options,
-                            const face::FaceDetector& faces, const std::vector<const Detector*>& face_models = {});
+                            const face::FaceDetector& faces, const std::vector<const Detector*>& face_models = {},
+                            const face::LandmarkModel* landmarks = nullptr,
+                            const std::string& landmarks_unavailable = "no landmark model was given");
 
 // The three skin regions (forehead, subject's right cheek, left cheek) of a face, in image pixels,
 // placed from its five landmarks. Exposed for tests.

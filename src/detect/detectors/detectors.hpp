@@ -22,5 +22,6 @@ std::unique_ptr<Detector> make_cfa_detector();         // "cfa"         (cfa.cpp
 std::unique_ptr<Detector> make_copy_move_detector();   // "copy_move"   (copy_move.cpp)
 // Video: temporal and biological signals of the faces (the engine's VideoAnalysis).
 std::unique_ptr<Detector> make_rppg_detector();        // "rppg"        (rppg.cpp)
+std::unique_ptr<Detector> make_blink_detector();       // "blink"       (blink.cpp)
 
 }  // namespace veritrace::detect

@@ -60,7 +60,7 @@ def to_tensor(batch):
 
 def sample(rng, items, fake):
     it = items[int(rng.integers(0, len(items)))]
-    img = self_blend(rng, it["img"], it["lm"]) if fake else it["img"]
+    img = self_blend(rng, it["img"], it["lm"], it.get("lm68")) if fake else it["img"]
     return post_process(rng, img)
 
 
@@ -111,7 +111,7 @@ def main():
     vr = np.random.default_rng(99)
     with torch.no_grad():
         real = [float(net(to_tensor([post_process(vr, it["img"])]))) for it in val]
-        fake = [float(net(to_tensor([post_process(vr, self_blend(vr, it["img"], it["lm"]))]))) for it in val]
+        fake = [float(net(to_tensor([post_process(vr, self_blend(vr, it["img"], it["lm"], it.get("lm68")))]))) for it in val]
     print(f"held-out SBI AUC {auc(fake, real):.3f} (n={len(val)} + {len(val)})", flush=True)
 
     path = os.path.join(args.models, "face_sbi.onnx")
