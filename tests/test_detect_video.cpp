@@ -198,6 +198,29 @@ TEST(DetectVideo, RppgFindsTheCompositedPulseAndItsAbsence) {
   EXPECT_NE(nb->reason.find("landmark model not available"), std::string::npos) << nb->reason;
   EXPECT_EQ(find(without, "rppg")->status, Status::Applied);
 
+  // Speech-like bursts put under the still face: the mouth never follows them. Without sound, the
+  // detector says so.
+  EngineOptions lip = options;
+  lip.detectors = {"lipsync"};
+  Engine lip_engine(lip);
+  const auto mute = lip_engine.analyze_file(coherent_clip.string());
+  ASSERT_TRUE(find(mute, "lipsync"));
+  EXPECT_EQ(find(mute, "lipsync")->status, Status::NotApplicable);
+  EXPECT_EQ(find(mute, "lipsync")->reason, "the video has no sound track");
+  if (fs::exists(face::LandmarkModel::default_path())) {
+    const fs::path talking = tmp.path() / "talking.mp4";
+    auto mux = vt_test::run("ffmpeg -nostdin -loglevel error -y -i " + vt_test::shell_quote(coherent_clip.string()) +
+                            " -f lavfi -i 'aevalsrc=0.3*sin(2*PI*220*t)*lt(mod(t\\,0.31)\\,0.18):s=16000:d=12'"
+                            " -c:v copy -c:a aac -shortest " + vt_test::shell_quote(talking.string()));
+    ASSERT_EQ(mux.exit_code, 0) << mux.err;
+    const auto said = lip_engine.analyze_file(talking.string());
+    ASSERT_FALSE(said.error) << *said.error;
+    const DetectorResult* ls = find(said, "lipsync");
+    ASSERT_TRUE(ls);
+    ASSERT_EQ(ls->status, Status::Applied) << ls->reason;
+    EXPECT_GT(*ls->score, 0.6);
+  }
+
   const auto broken = engine.analyze_file(make_pulse_clip(tmp.path(), one, 1.2, true).string());
   ASSERT_FALSE(broken.error) << *broken.error;
   const DetectorResult* b = find(broken, "rppg");

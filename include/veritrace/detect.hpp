@@ -133,6 +133,12 @@ struct VideoAnalysis {
   std::vector<std::string> face_models;  // names of the face-level models that scored faces
   double face_model_fps = 0.0;
   std::string landmarks_unavailable;     // empty when 68-point landmarks were measured, else why not
+  // The sound track's loudness, for lip-sync: RMS level in dBFS of consecutive 10 ms blocks of the
+  // mono mix, high-passed at about 150 Hz (hum and rumble are not speech). Empty when there is no
+  // sound track or no detector asked for it; audio_unavailable then says why.
+  std::vector<float> audio_level_db;
+  double audio_block_s = 0.01;
+  std::string audio_unavailable;
 };
 
 // What every detector receives: the file's bytes and its decoded form, made once.
@@ -177,6 +183,8 @@ class Detector {
   // Whether it reads the 68-point landmark signals of FacePoint (the engine loads dlib's model only
   // when an enabled detector does).
   virtual bool uses_landmarks() const { return false; }
+  // Whether it reads the video's sound track level (VideoAnalysis::audio_level_db).
+  virtual bool uses_audio() const { return false; }
   virtual double score_face(const media::Image& aligned_crop) const {
     (void)aligned_crop;
     return 0.0;

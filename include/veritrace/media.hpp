@@ -148,4 +148,48 @@ class VideoReader {
 // Whether the bytes look like a container FFmpeg would open for video (cheap probe, no decode).
 bool probe_video(const ByteSource& src);
 
+// ---------------------------------------------------------------------------------------------
+// Audio: the best audio stream of a file (a video's sound track, or an audio file) decoded through
+// FFmpeg and mixed down to mono float samples at one fixed rate (libswresample). Streaming like
+// VideoReader: one decoded block at a time; read through the ByteSource, nested opens refused.
+//
+//   media::AudioReader audio(open_file_source("call.m4a"), {.sample_rate = 16000});
+//   std::vector<float> block;
+//   while (audio.next(block)) use(block);   // mono, [-1, 1], 16 kHz
+
+struct AudioOptions {
+  int sample_rate = 16000;      // output rate, 8000..192000
+  double max_duration_s = 0.0;  // stop after this much audio; 0 = the whole stream
+};
+
+struct AudioInfo {
+  double duration_s = 0.0;  // 0 when the container does not say
+  int source_rate = 0;      // the stream's own sample rate
+  int channels = 0;         // the stream's own channel count (mixed down to one)
+  std::string codec;        // FFmpeg's decoder name, e.g. "aac"
+  std::string container;    // FFmpeg's demuxer name
+};
+
+class AudioReader {
+ public:
+  // Throws Error(Unsupported) for a file without an audio stream, an unknown or refused container
+  // or a codec this build cannot decode; Error(Malformed) for a broken container or absurd stream
+  // parameters; Error(Usage) for bad options.
+  explicit AudioReader(std::unique_ptr<ByteSource> source, const AudioOptions& options = {});
+  ~AudioReader();
+  AudioReader(const AudioReader&) = delete;
+  AudioReader& operator=(const AudioReader&) = delete;
+
+  const AudioInfo& info() const;
+  // Replaces `block` with the next decoded samples; false at the end of the stream (or of
+  // max_duration_s). Corrupt packets are skipped and counted.
+  bool next(std::vector<float>& block);
+  int64_t samples_delivered() const;
+  int64_t packets_rejected() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 }  // namespace veritrace::media

@@ -281,6 +281,10 @@ FileReport Engine::Impl::analyze(std::vector<uint8_t> bytes, const std::string& 
         auto video_source = bytes.empty() ? open_file_source(name) : make_span_source(bytes, name);
         const face::LandmarkModel* lm = landmarks();
         video = analyze_video(std::move(video_source), options, face_detector(), face_models(), lm, landmarks_reason());
+        if (std::any_of(detectors.begin(), detectors.end(), [](const auto& d) { return d->uses_audio(); }))
+          measure_audio_level(bytes.empty() ? open_file_source(name) : make_span_source(bytes, name), options.max_video_s, video);
+        else
+          video.audio_unavailable = "no enabled detector uses the sound track";
         sample.video = &video;
         report.width = video.info.width;
         report.height = video.info.height;
@@ -400,6 +404,7 @@ void Engine::analyze_live(const media::LiveSource& source, const LiveOptions& li
   media::VideoReader reader(source, vo);
   const face::LandmarkModel* lm = impl_->landmarks();
   VideoAnalyzer analyzer(o, impl_->face_detector(), impl_->face_models(), reader.info(), lm, impl_->landmarks_reason());
+  analyzer.analysis().audio_unavailable = "live screening reads the picture only";
   const auto t0 = Clock::now();
   double window_start = 0.0;
   auto emit = [&](bool final) {

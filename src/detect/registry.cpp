@@ -44,6 +44,8 @@ const std::vector<DetectorInfo>& builtin_detectors() {
        [](const EngineOptions&) { return make_rppg_detector(); }},
       {"blink", "Video: blink rate and eye-aspect-ratio dynamics of the main face (68-point landmarks)", true,
        [](const EngineOptions&) { return make_blink_detector(); }},
+      {"lipsync", "Video: the main face's mouth movement against the loudness of the sound track (offset and link)", true,
+       [](const EngineOptions&) { return make_lipsync_detector(); }},
   });
   return list;
 }

@@ -107,6 +107,38 @@ void VideoAnalyzer::add(const media::VideoFrame& frame) {
   }
 }
 
+void measure_audio_level(std::unique_ptr<ByteSource> source, double max_s, VideoAnalysis& v) {
+  constexpr int kRate = 16000;
+  const auto block = static_cast<size_t>(std::lround(v.audio_block_s * kRate));
+  try {
+    media::AudioReader reader(std::move(source), {.sample_rate = kRate, .max_duration_s = max_s});
+    // One-pole high-pass at about 150 Hz, then RMS per block.
+    const double a = std::exp(-2.0 * 3.14159265358979323846 * 150.0 / kRate);
+    double prev_in = 0.0, prev_out = 0.0, sum = 0.0;
+    size_t filled = 0;
+    std::vector<float> samples;
+    while (reader.next(samples)) {
+      for (float x : samples) {
+        const double y = a * (prev_out + x - prev_in);
+        prev_in = x;
+        prev_out = y;
+        sum += y * y;
+        if (++filled == block) {
+          v.audio_level_db.push_back(static_cast<float>(10.0 * std::log10(sum / static_cast<double>(block) + 1e-12)));
+          sum = 0.0;
+          filled = 0;
+        }
+      }
+    }
+    if (v.audio_level_db.empty()) v.audio_unavailable = "the sound track has no decodable audio";
+  } catch (const Error& e) {
+    v.audio_level_db.clear();
+    v.audio_unavailable = e.kind() == ErrorKind::Unsupported && std::string(e.what()).find("no audio stream") != std::string::npos
+                              ? "the video has no sound track"
+                              : fmt::format("the sound track cannot be decoded ({})", e.what());
+  }
+}
+
 void VideoAnalyzer::forget_before(double t) {
   for (auto& track : out_.tracks)
     std::erase_if(track.points, [&](const FacePoint& p) { return p.time_s < t; });

@@ -39,6 +39,11 @@ VideoAnalysis analyze_video(std::unique_ptr<ByteSource> source, const EngineOpti
                             const face::LandmarkModel* landmarks = nullptr,
                             const std::string& landmarks_unavailable = "no landmark model was given");
 
+// The loudness of a file's sound track into v.audio_level_db (or the reason into
+// v.audio_unavailable): decodes at 16 kHz, at most max_s seconds (0 = all). Never throws for bad
+// audio; the video analysis stands without it.
+void measure_audio_level(std::unique_ptr<ByteSource> source, double max_s, VideoAnalysis& v);
+
 // The three skin regions (forehead, subject's right cheek, left cheek) of a face, in image pixels,
 // placed from its five landmarks. Exposed for tests.
 struct PixelBox {

@@ -11,6 +11,7 @@
 
 #include <unistd.h>
 
+#include "media/ffmpeg_io.hpp"
 #include "veritrace/media.hpp"
 
 extern "C" {
@@ -33,82 +34,9 @@ constexpr const char* kDemuxerWhitelist =
 constexpr int kIoBufferBytes = 64 * 1024;
 constexpr int kMaxConsecutiveRejects = 300;
 
-thread_local std::string g_last_av_error;
-
-void av_log_to_buffer(void*, int level, const char* format, va_list args) {
-  if (level > AV_LOG_ERROR) return;
-  char line[512];
-  std::vsnprintf(line, sizeof line, format, args);
-  g_last_av_error = line;
-  while (!g_last_av_error.empty() && (g_last_av_error.back() == '\n' || g_last_av_error.back() == ' '))
-    g_last_av_error.pop_back();
-}
-
-void quiet_ffmpeg() {
-  static std::once_flag once;
-  std::call_once(once, [] { av_log_set_callback(av_log_to_buffer); });
-}
-
-std::string av_error_text(int code) {
-  char buf[AV_ERROR_MAX_STRING_SIZE] = {0};
-  av_strerror(code, buf, sizeof buf);
-  return buf;
-}
-
-struct IoState {
-  const ByteSource* source = nullptr;
-  uint64_t pos = 0;
-  int fd = -1;  // live input from a pipe (standard input): read(2), no seeking
-};
-
-int fd_read(void* opaque, uint8_t* buf, int size) {
-  auto* io = static_cast<IoState*>(opaque);
-  for (;;) {
-    const ssize_t n = ::read(io->fd, buf, static_cast<size_t>(size));
-    if (n > 0) return static_cast<int>(n);
-    if (n == 0) return AVERROR_EOF;
-    if (errno != EINTR) return AVERROR(errno);
-  }
-}
-
 // Protocols a live input may use (the user names the URL); demuxers of live streams besides files.
 constexpr const char* kLiveProtocols = "file,pipe,rtp,rtsp,udp,tcp,http,https,tls,crypto,srt,httpproxy";
 constexpr const char* kLiveDemuxers = "rtsp,rtp,sdp";
-
-int io_read(void* opaque, uint8_t* buf, int size) {
-  auto* io = static_cast<IoState*>(opaque);
-  const uint64_t total = io->source->size();
-  if (io->pos >= total) return AVERROR_EOF;
-  const size_t n = static_cast<size_t>(std::min<uint64_t>(static_cast<uint64_t>(size), total - io->pos));
-  try {
-    io->source->read_at(io->pos, std::span<uint8_t>(buf, n));
-  } catch (...) {
-    return AVERROR(EIO);
-  }
-  io->pos += n;
-  return static_cast<int>(n);
-}
-
-int64_t io_seek(void* opaque, int64_t offset, int whence) {
-  auto* io = static_cast<IoState*>(opaque);
-  const int64_t total = static_cast<int64_t>(io->source->size());
-  int64_t target;
-  switch (whence & ~AVSEEK_FORCE) {
-    case AVSEEK_SIZE: return total;
-    case SEEK_SET: target = offset; break;
-    case SEEK_CUR: target = static_cast<int64_t>(io->pos) + offset; break;
-    case SEEK_END: target = total + offset; break;
-    default: return AVERROR(EINVAL);
-  }
-  if (target < 0) return AVERROR(EINVAL);
-  io->pos = static_cast<uint64_t>(target);
-  return target;
-}
-
-// A container must not make FFmpeg open anything else (a playlist's segments, a reference movie).
-int refuse_nested_open(AVFormatContext*, AVIOContext**, const char*, int, AVDictionary**) {
-  return AVERROR(EPERM);
-}
 
 int rotation_of(const AVStream* st) {
   const uint8_t* matrix = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, nullptr);
@@ -152,7 +80,7 @@ struct VideoReader::Impl {
   std::optional<LiveSource> live;
   VideoOptions options;
   VideoInfo info;
-  IoState io;
+  ffio::IoState io;
   AVIOContext* avio = nullptr;
   AVFormatContext* fmt = nullptr;
   AVCodecContext* codec = nullptr;
@@ -185,7 +113,7 @@ struct VideoReader::Impl {
   std::string name() const { return source ? source->name() : live->input; }
   [[noreturn]] void fail(ErrorKind kind, const std::string& what) const {
     std::string msg = fmt::format("{}: {}", name(), what);
-    if (!g_last_av_error.empty()) msg += fmt::format(" (FFmpeg: {})", g_last_av_error);
+    if (!ffio::last_error().empty()) msg += fmt::format(" (FFmpeg: {})", ffio::last_error());
     throw Error(kind, msg);
   }
 
@@ -196,8 +124,8 @@ struct VideoReader::Impl {
 };
 
 void VideoReader::Impl::open() {
-  quiet_ffmpeg();
-  g_last_av_error.clear();
+  ffio::quiet();
+  ffio::last_error().clear();
   if (!(options.sample_fps >= 0.0) || !std::isfinite(options.sample_fps))
     throw Error(ErrorKind::Usage, fmt::format("frame sampling rate must be >= 0, got {}", options.sample_fps));
   if (options.max_long_side < 0 || options.threads < 0 || !(options.max_duration_s >= 0.0))
@@ -211,8 +139,8 @@ void VideoReader::Impl::open() {
     if (live) io.fd = STDIN_FILENO;
     auto* buffer = static_cast<uint8_t*>(av_malloc(kIoBufferBytes));
     if (!buffer) throw std::bad_alloc();
-    avio = live ? avio_alloc_context(buffer, kIoBufferBytes, 0, &io, fd_read, nullptr, nullptr)
-                : avio_alloc_context(buffer, kIoBufferBytes, 0, &io, io_read, nullptr, io_seek);
+    avio = live ? avio_alloc_context(buffer, kIoBufferBytes, 0, &io, ffio::fd_read, nullptr, nullptr)
+                : avio_alloc_context(buffer, kIoBufferBytes, 0, &io, ffio::io_read, nullptr, ffio::io_seek);
     if (!avio) {
       av_free(buffer);
       throw std::bad_alloc();
@@ -220,7 +148,7 @@ void VideoReader::Impl::open() {
     if (live) avio->seekable = 0;
     fmt->pb = avio;
     fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
-    fmt->io_open = refuse_nested_open;
+    fmt->io_open = ffio::refuse_nested_open;
   }
   AVDictionary* opts = nullptr;
   av_dict_set(&opts, "format_whitelist",
@@ -244,12 +172,12 @@ void VideoReader::Impl::open() {
     // ENOMEM here is nearly always a header claiming an absurd size, not a machine out of memory.
     if (rc == AVERROR(ENOMEM)) fail(ErrorKind::Malformed, "the container asks for more memory than it can need");
     if (rc == AVERROR(EIO)) fail(ErrorKind::Io, "read error");
-    if (url_input && rc != AVERROR_INVALIDDATA) fail(ErrorKind::Io, "cannot open the live input: " + av_error_text(rc));
+    if (url_input && rc != AVERROR_INVALIDDATA) fail(ErrorKind::Io, "cannot open the live input: " + ffio::error_text(rc));
     // Unknown bytes, a refused demuxer (playlists) or a container too broken to identify.
     fail(ErrorKind::Unsupported, "not a video container this build reads");
   }
   if (const int r = avformat_find_stream_info(fmt, nullptr); r < 0)
-    fail(ErrorKind::Malformed, "cannot read the streams: " + av_error_text(r));
+    fail(ErrorKind::Malformed, "cannot read the streams: " + ffio::error_text(r));
   info.container = fmt->iformat && fmt->iformat->name ? fmt->iformat->name : "";
 
   // The largest real video stream (cover art and thumbnails are attached pictures, not video).
@@ -278,11 +206,11 @@ void VideoReader::Impl::open() {
   codec = avcodec_alloc_context3(decoder);
   if (!codec) throw std::bad_alloc();
   if (const int r = avcodec_parameters_to_context(codec, par); r < 0)
-    fail(ErrorKind::Malformed, "bad codec parameters: " + av_error_text(r));
+    fail(ErrorKind::Malformed, "bad codec parameters: " + ffio::error_text(r));
   codec->thread_count = std::max(1, options.threads);
   codec->max_pixels = static_cast<int64_t>(std::min<uint64_t>(options.max_pixels, INT64_MAX));
   if (const int r = avcodec_open2(codec, decoder, nullptr); r < 0)
-    fail(ErrorKind::Unsupported, fmt::format("cannot open the {} decoder: {}", decoder->name, av_error_text(r)));
+    fail(ErrorKind::Unsupported, fmt::format("cannot open the {} decoder: {}", decoder->name, ffio::error_text(r)));
 
   time_base = av_q2d(st->time_base);
   info.codec = decoder->name;
@@ -421,14 +349,14 @@ VideoReader::VideoReader(const LiveSource& live, const VideoOptions& options) : 
 VideoReader::~VideoReader() = default;
 const VideoInfo& VideoReader::info() const { return impl_->info; }
 std::optional<VideoFrame> VideoReader::next() {
-  g_last_av_error.clear();
+  ffio::last_error().clear();
   return impl_->next();
 }
 int64_t VideoReader::frames_decoded() const { return impl_->decoded; }
 int64_t VideoReader::packets_rejected() const { return impl_->rejected; }
 
 bool probe_video(const ByteSource& src) {
-  quiet_ffmpeg();
+  ffio::quiet();
   const uint64_t n = std::min<uint64_t>(src.size(), 1 << 20);
   if (n < 12) return false;
   std::vector<uint8_t> head(n + AVPROBE_PADDING_SIZE, 0);

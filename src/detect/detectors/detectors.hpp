@@ -23,5 +23,6 @@ std::unique_ptr<Detector> make_copy_move_detector();   // "copy_move"   (copy_mo
 // Video: temporal and biological signals of the faces (the engine's VideoAnalysis).
 std::unique_ptr<Detector> make_rppg_detector();        // "rppg"        (rppg.cpp)
 std::unique_ptr<Detector> make_blink_detector();       // "blink"       (blink.cpp)
+std::unique_ptr<Detector> make_lipsync_detector();     // "lipsync"     (lipsync.cpp)
 
 }  // namespace veritrace::detect

@@ -2,13 +2,17 @@
 parity file.
 
 Data: aligned crops made by build/face_crops (tools/face_crops/main.cpp) from
-../shared/data/real (UTKFace 400, ORL 400). No fake face and no video/dev clip is used, so every
-video/dev figure is on data the model never saw.
+../shared/data/real (UTKFace 400, ORL 400) and, from the second attempt on, frames (3 per second)
+of the 8 real-only DFD clips of video/dev (source_dataset "DeepFakeDetection (DFD) via FF++ c40",
+in no FF++ pair). No fake face is used; video/dev figures must leave those 8 clips out.
+index.tsv carries the 68 dlib landmarks (p0x .. p67y), which sbi_data uses for hull masks.
 
   cmake --build build --target face_crops
   build/face_crops /tmp/crops_utk /work/shared/data/real/faces_utk/*.jpg
   build/face_crops /tmp/crops_orl /work/shared/data/real/faces_orl/*/*.png
-  nice -n 10 /usr/bin/python3 tools/train/sbi/train.py --steps 2500 --seed 7
+  build/face_crops /tmp/crops_dfd --fps 3 ../shared/data/video/dev/dev_0{16,20,24,26,28,29,31,41}.mp4
+  nice -n 10 /usr/bin/python3 tools/train/sbi/train.py --crops /tmp/crops_utk /tmp/crops_orl /tmp/crops_dfd \
+      --steps 7500 --seed 7 --models /tmp/sbi2/model
 
 Writes models/face_sbi.onnx, .json (sidecar), .parity.json; prints the held-out SBI AUC (10% of
 the crops, a sanity check on synthetic fakes, not a detection figure).
