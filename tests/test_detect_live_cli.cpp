@@ -81,9 +81,15 @@ TEST(DetectVideoCli, JsonCarriesTheVideoFactsAndSegments) {
   ASSERT_TRUE(j.at("segments").is_array());
   ASSERT_FALSE(j.at("segments").empty());
   for (const auto& s : j.at("segments")) {
-    EXPECT_EQ(s.at("detector"), "rppg");
+    EXPECT_EQ(s.at("detector"), "rppg");  // dev_002 has no sound track: lipsync does not apply
     EXPECT_LT(s.at("start_s").get<double>(), s.at("end_s").get<double>());
   }
+  EXPECT_EQ(v.at("landmarks"), "dlib 68-point");
+  ASSERT_EQ(j.at("key_frames").size(), 1u);  // rppg's worst window
+  const auto& key = j.at("key_frames")[0];
+  EXPECT_EQ(key.at("detector"), "rppg");
+  ASSERT_EQ(key.at("box").size(), 4u);
+  EXPECT_GT(key.at("box")[2].get<double>(), 20.0);
   EXPECT_EQ(j.at("verdict"), "unsure");
   EXPECT_FALSE(j.at("score").is_null());
 }

@@ -187,6 +187,22 @@ TEST(DetectVideo, RppgFindsTheCompositedPulseAndItsAbsence) {
     EXPECT_GT(*bl->score, 0.8);
     EXPECT_EQ(coherent.video.value("landmarks", ""), "dlib 68-point");
   }
+  // Key moments: chosen without a preview (times only), with pictures when one is asked for.
+  ASSERT_FALSE(coherent.key_frames.empty());
+  EXPECT_TRUE(coherent.key_frames.front().frame_jpeg.empty());
+  const auto shown = engine.analyze_file(coherent_clip.string(), /*keep_preview=*/true);
+  ASSERT_FALSE(shown.key_frames.empty());
+  for (const auto& k : shown.key_frames) {
+    EXPECT_EQ(k.face_track, 0);
+    ASSERT_GT(k.face.width, 0);
+    EXPECT_GE(k.face.x, 100);  // the composited face sits at x 140..340 of the 480 px frame
+    EXPECT_LE(k.face.x + k.face.width, 380);
+    const auto frame = media::decode_image(*make_span_source(k.frame_jpeg));
+    EXPECT_EQ(frame.width, 480);
+    EXPECT_EQ(frame.height, 360);
+    const auto crop = media::decode_image(*make_span_source(k.face_jpeg));
+    EXPECT_EQ(crop.width, face::kAlignedSize);
+  }
   // Without the landmark model the eye signals do not apply, and say why.
   EngineOptions no_model = options;
   no_model.landmark_model = (tmp.path() / "absent.dat").string();
@@ -228,6 +244,46 @@ TEST(DetectVideo, RppgFindsTheCompositedPulseAndItsAbsence) {
   ASSERT_EQ(b->status, Status::Applied) << b->reason;
   EXPECT_LT(number(*b, "coherence"), c1 - 0.2);
   EXPECT_GT(*b->score, *d->score);
+}
+
+TEST(DetectVideo, KeyFramesAreEachDetectorsWorstMomentStrongestFirst) {
+  VideoAnalysis v;
+  FaceTrack tr;
+  tr.id = 3;
+  for (int k = 0; k < 100; ++k) {
+    FacePoint p;
+    p.time_s = k * 0.1;
+    p.face.x = static_cast<float>(k);
+    p.face.width = p.face.height = 50;
+    tr.points.push_back(p);
+  }
+  v.tracks.push_back(tr);
+  auto det = [](const std::string& name, double probability, std::vector<TimeRange> ranges) {
+    DetectorResult d;
+    d.name = name;
+    d.status = Status::Applied;
+    d.score = probability;
+    d.probability = probability;
+    d.evidence.time_ranges = std::move(ranges);
+    return d;
+  };
+  std::vector<DetectorResult> ds = {
+      det("weak", 0.2, {{0, 2, 0.9, "face 3"}, {6, 8, 0.95, "face 3"}}),       // its worst: 7 s
+      det("strong", 0.8, {{2, 4, 0.1, "face 3"}, {4, 6, 0.7, "face 3"}}),      // its worst: 5 s
+      det("close", 0.5, {{4.5, 5.9, 0.9, "face 3"}}),                          // 5.2 s: too close to 5 s
+      det("none", 0.9, {}),                                                     // no ranges
+  };
+  DetectorResult off = det("off", 0.99, {{1, 2, 1.0, "face 3"}});
+  off.status = Status::NotApplicable;
+  ds.push_back(off);
+  const auto keys = choose_key_frames(ds, v);
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_EQ(keys[0].detector, "strong");
+  EXPECT_NEAR(keys[0].time_s, 5.0, 1e-9);
+  EXPECT_EQ(keys[0].face_track, 3);
+  EXPECT_FLOAT_EQ(keys[0].face.x, 50.0f);  // the track's face at 5.0 s
+  EXPECT_EQ(keys[1].detector, "weak");
+  EXPECT_NEAR(keys[1].time_s, 7.0, 1e-9);
 }
 
 TEST(DetectVideo, FacelessAndBrokenVideosAreReportedNotCrashed) {

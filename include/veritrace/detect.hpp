@@ -233,6 +233,20 @@ struct EngineOptions {
   std::string landmark_model;
 };
 
+// Video: a moment that weighs in the verdict, shown in reports. Chosen from the highest-scoring
+// time ranges of the detectors that applied (at most three, at least 1 s apart); the pictures are
+// filled only when a preview is asked for (HTML reports), by a second decoding pass.
+struct KeyFrame {
+  double time_s = 0.0;
+  int face_track = -1;
+  std::string detector;            // whose time range chose it
+  double score = 0.0;              // that range's score (the detector's raw scale)
+  face::Face face;                 // in analysed-frame pixels; width 0 when no face is known
+  std::vector<uint8_t> frame_jpeg; // the frame, long side <= 480 (keep_preview only)
+  int frame_width = 0, frame_height = 0;
+  std::vector<uint8_t> face_jpeg;  // the aligned face crop, 128 x 128 (keep_preview only)
+};
+
 struct FileReport {
   std::string path;
   MediaType media_type = MediaType::Image;
@@ -251,6 +265,7 @@ struct FileReport {
   double timing_ms = 0.0;
   // Video files: the stream and what was analysed (duration, frame rate, frames, faces).
   nlohmann::json video = nlohmann::json::object();
+  std::vector<KeyFrame> key_frames;
   // The analysed pixels as a small JPEG (long side <= 768) for HTML reports; filled only when
   // EngineOptions asks for it through analyze(..., keep_preview = true).
   std::vector<uint8_t> preview_jpeg;

@@ -81,6 +81,8 @@ nlohmann::json video_summary(const VideoAnalysis& v) {
                       {"face_models", v.face_models},
                       {"face_model_fps", v.face_model_fps},
                       {"face_frames", face_frames},
+                      {"frame_width", v.frame_width},
+                      {"frame_height", v.frame_height},
                       {"landmarks", v.landmarks_unavailable.empty() ? nlohmann::json("dlib 68-point")
                                                                     : nlohmann::json(nullptr)}};
   if (!v.landmarks_unavailable.empty()) j["landmarks_unavailable"] = v.landmarks_unavailable;
@@ -344,6 +346,16 @@ FileReport Engine::Impl::analyze(std::vector<uint8_t> bytes, const std::string& 
       }
     }
     if (keep_preview && sample.image) make_preview(image, report);
+    if (sample.video) {
+      report.key_frames = choose_key_frames(report.detectors, video);
+      if (keep_preview) {
+        try {
+          fill_key_frames(bytes.empty() ? open_file_source(name) : make_span_source(bytes, name), options, report.key_frames);
+        } catch (const Error&) {
+          // The pictures are an extra for the HTML report; the analysis above stands without them.
+        }
+      }
+    }
     if (!options.keep_heatmaps) {
       for (auto& d : report.detectors) d.evidence.heatmap = Heatmap{};
     }

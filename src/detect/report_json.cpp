@@ -126,6 +126,16 @@ nlohmann::json to_json(const FileReport& r) {
     j["segments"] = segments;
   }
   if (!r.video.empty()) j["video"] = r.video;
+  if (r.media_type == MediaType::Video) {
+    json keys = json::array();
+    for (const auto& k : r.key_frames) {
+      json kj = {{"time_s", k.time_s}, {"detector", k.detector}, {"score", k.score}};
+      kj["face_track"] = k.face_track >= 0 ? json(k.face_track) : json(nullptr);
+      kj["box"] = k.face.width > 0 ? json::array({k.face.x, k.face.y, k.face.width, k.face.height}) : json(nullptr);
+      keys.push_back(std::move(kj));
+    }
+    j["key_frames"] = keys;
+  }
   j["timing_ms"] = r.timing_ms;
   return j;
 }

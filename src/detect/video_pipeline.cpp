@@ -2,9 +2,11 @@
 #include "detect/video_pipeline.hpp"
 
 #include <fmt/format.h>
+#include <opencv2/imgproc.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 namespace veritrace::detect {
@@ -136,6 +138,86 @@ void measure_audio_level(std::unique_ptr<ByteSource> source, double max_s, Video
     v.audio_unavailable = e.kind() == ErrorKind::Unsupported && std::string(e.what()).find("no audio stream") != std::string::npos
                               ? "the video has no sound track"
                               : fmt::format("the sound track cannot be decoded ({})", e.what());
+  }
+}
+
+std::vector<KeyFrame> choose_key_frames(const std::vector<DetectorResult>& detectors, const VideoAnalysis& v) {
+  // Each applied detector's most suspicious moment (its highest time range; detectors' raw scales
+  // differ, so ranges are compared within a detector only), detectors in order of how strongly
+  // they point at manipulation (calibrated probability, else raw score).
+  struct Candidate {
+    const TimeRange* range;
+    const DetectorResult* det;
+    double weight;
+  };
+  std::vector<Candidate> all;
+  for (const auto& d : detectors) {
+    if (d.status != Status::Applied) continue;
+    const TimeRange* top = nullptr;
+    for (const auto& t : d.evidence.time_ranges)
+      if (std::isfinite(t.score) && (!top || t.score > top->score)) top = &t;
+    if (top) all.push_back({top, &d, d.probability.value_or(d.score.value_or(0.0))});
+  }
+  std::stable_sort(all.begin(), all.end(), [](const Candidate& a, const Candidate& b) { return a.weight > b.weight; });
+  std::vector<KeyFrame> out;
+  for (const auto& c : all) {
+    const double t = 0.5 * (c.range->start_s + c.range->end_s);
+    if (std::any_of(out.begin(), out.end(), [&](const KeyFrame& k) { return std::abs(k.time_s - t) < 1.0; })) continue;
+    KeyFrame k;
+    k.time_s = t;
+    k.detector = c.det->name;
+    k.score = c.range->score;
+    int id = -1;
+    if (std::sscanf(c.range->label.c_str(), "face %d", &id) == 1) k.face_track = id;
+    // The labelled track's face nearest in time.
+    for (const auto& tr : v.tracks) {
+      if (tr.id != k.face_track || tr.points.empty()) continue;
+      const auto it = std::min_element(tr.points.begin(), tr.points.end(), [&](const FacePoint& a, const FacePoint& b) {
+        return std::abs(a.time_s - t) < std::abs(b.time_s - t);
+      });
+      k.time_s = it->time_s;  // a frame that was analysed and has the face
+      k.face = it->face;
+    }
+    out.push_back(std::move(k));
+    if (out.size() == 3) break;
+  }
+  return out;
+}
+
+void fill_key_frames(std::unique_ptr<ByteSource> source, const EngineOptions& options, std::vector<KeyFrame>& frames) {
+  if (frames.empty()) return;
+  double last = 0;
+  for (const auto& k : frames) last = std::max(last, k.time_s);
+  media::VideoOptions vo;
+  vo.sample_fps = options.video_fps;  // the same frames the analysis saw
+  vo.max_duration_s = last + 1.0;
+  vo.max_long_side = kMaxAnalysisLongSide;
+  vo.max_pixels = std::min<uint64_t>(options.max_pixels, 8192ull * 4320);
+  media::VideoReader reader(std::move(source), vo);
+  size_t pending = frames.size();
+  while (pending > 0) {
+    auto frame = reader.next();
+    if (!frame) break;
+    for (auto& k : frames) {
+      if (!k.frame_jpeg.empty() || frame->time_s + 1e-3 < k.time_s) continue;
+      const media::Image& im = frame->image;
+      // The aligned crop of the face as the analysis found it in this very frame.
+      if (k.face.width > 0) k.face_jpeg = media::encode_jpeg(face::align_face(im, k.face), 88);
+      const double scale = std::min(1.0, 480.0 / std::max(im.width, im.height));
+      media::Image small = im;
+      if (scale < 1.0) {
+        small.width = std::max(1, static_cast<int>(std::lround(im.width * scale)));
+        small.height = std::max(1, static_cast<int>(std::lround(im.height * scale)));
+        small.pixels.resize(static_cast<size_t>(small.width) * small.height * 3);
+        const cv::Mat src(im.height, im.width, CV_8UC3, const_cast<uint8_t*>(im.pixels.data()));
+        cv::Mat dst(small.height, small.width, CV_8UC3, small.pixels.data());
+        cv::resize(src, dst, dst.size(), 0, 0, cv::INTER_AREA);
+      }
+      k.frame_width = small.width;
+      k.frame_height = small.height;
+      k.frame_jpeg = media::encode_jpeg(small, 82);
+      --pending;
+    }
   }
 }
 

@@ -44,6 +44,13 @@ VideoAnalysis analyze_video(std::unique_ptr<ByteSource> source, const EngineOpti
 // audio; the video analysis stands without it.
 void measure_audio_level(std::unique_ptr<ByteSource> source, double max_s, VideoAnalysis& v);
 
+// Up to three key moments: each applied detector's highest time range, detectors ordered by their
+// probability (else raw score), centres at least 1 s apart; with the face of the labelled track
+// ("face N") in the analysed frame nearest in time.
+std::vector<KeyFrame> choose_key_frames(const std::vector<DetectorResult>& detectors, const VideoAnalysis& v);
+// Fills the key frames' pictures by decoding the video again up to the last one.
+void fill_key_frames(std::unique_ptr<ByteSource> source, const EngineOptions& options, std::vector<KeyFrame>& frames);
+
 // The three skin regions (forehead, subject's right cheek, left cheek) of a face, in image pixels,
 // placed from its five landmarks. Exposed for tests.
 struct PixelBox {

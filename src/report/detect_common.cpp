@@ -125,6 +125,18 @@ const std::map<std::string, DetectorWords, std::less<>>& detector_words() {
         "forehead and both cheeks and asks whether they beat together.",
         "Strong compression, movement and poor light wash the pulse out of real faces too, and good face swaps "
         "can keep the pulse of the original video: supporting evidence only."}},
+      {"blink",
+       {"Blinking (video)",
+        "People blink every few seconds; this check counts the blinks of the main face from the shape of its "
+        "eyes and asks whether there are as many as a person usually makes.",
+        "Short clips, a fixed stare, reading or heavy compression lower the count of real people too, and "
+        "recent face swaps blink normally: supporting evidence only."}},
+      {"lipsync",
+       {"Lips and voice (video)",
+        "While someone speaks the mouth opens and closes with the loudness of the voice; this check measures "
+        "how closely the main face's mouth follows the sound, and whether the sound is shifted in time.",
+        "A speaker off screen, music, several voices or a badly synchronised but genuine recording also break "
+        "the link; a face swap that keeps the original mouth passes it."}},
       {"face_sbi",
        {"Face-swap blending",
         "A network trained to spot the seam and colour mismatch where a face has been blended into a picture, "

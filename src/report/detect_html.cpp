@@ -501,6 +501,11 @@ std::string file_section(const FileReport& r, size_t index, bool batch, const Ht
     if (const std::string tl = detail::timeline_svg(r.detectors, duration); !tl.empty())
       s += "<h3>Over time</h3><p class=\"explain\">How each video check scored the main face along the video (each "
            "line on its own scale; higher is more suspicious).</p><figure>" + tl + "</figure>";
+    if (const std::string keys = detail::key_frames_html(r.key_frames, r.video.value("frame_width", 0),
+                                                         r.video.value("frame_height", 0));
+        !keys.empty())
+      s += "<h3>Key moments</h3><p class=\"explain\">The frames where the video checks scored highest, with the face "
+           "they measured (boxed) and the aligned crop the face checks see.</p>" + keys;
   }
   s += gallery(r, pic);
   s += caveats(r);

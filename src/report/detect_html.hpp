@@ -40,6 +40,10 @@ struct HeatmapImage {
 // that shrinks, linear interpolation along one that grows: engine maps may be coarse). nullopt when the map is empty or its values do not match width x height.
 std::optional<HeatmapImage> heatmap_image(const detect::Heatmap& map, int out_w, int out_h);
 
+// Video key moments: each frame with its face boxed, the aligned face crop, and what chose it
+// (a "<div class=gallery>"), or empty when no key frame has pictures.
+std::string key_frames_html(const std::vector<detect::KeyFrame>& frames, int analysed_width, int analysed_height);
+
 // ---- SVG (detect_html_svg.cpp) ----
 
 // A horizontal gauge 0..1 with the "nothing found" / "unsure" / "flagged" zones and a marker.

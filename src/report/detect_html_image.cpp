@@ -3,9 +3,13 @@
 #include <cmath>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "core/encoding.hpp"
+#include "report/detect_common.hpp"
 #include "report/detect_html.hpp"
 #include "veritrace/media.hpp"
+#include "veritrace/report_detect.hpp"
 
 namespace veritrace::report::detail {
 
@@ -150,6 +154,35 @@ std::optional<HeatmapImage> heatmap_image(const detect::Heatmap& map, int out_w,
   }
   result.data_uri = "data:image/png;base64," + base64_encode(media::encode_png(img));
   return result;
+}
+
+std::string key_frames_html(const std::vector<detect::KeyFrame>& frames, int analysed_width, int analysed_height) {
+  std::string items;
+  for (const auto& k : frames) {
+    if (k.frame_jpeg.empty() || k.frame_width <= 0 || k.frame_height <= 0) continue;
+    std::string box;
+    if (k.face.width > 0 && analysed_width > 0 && analysed_height > 0) {
+      // The box is in analysed-frame pixels; the thumbnail is that frame scaled.
+      const double sx = static_cast<double>(k.frame_width) / analysed_width;
+      const double sy = static_cast<double>(k.frame_height) / analysed_height;
+      box = fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"none\" "
+                        "stroke=\"#d7263d\" stroke-width=\"2.5\"/>",
+                        k.face.x * sx, k.face.y * sy, k.face.width * sx, k.face.height * sy);
+    }
+    std::string crop;
+    if (!k.face_jpeg.empty())
+      crop = fmt::format("<img class=\"facecrop\" src=\"{}\" width=\"96\" height=\"96\" alt=\"aligned face crop\">",
+                         jpeg_data_uri(k.face_jpeg));
+    const std::string who = k.face_track >= 0 ? fmt::format(", face {}", k.face_track) : "";
+    items += fmt::format(
+        "<figure><svg viewBox=\"0 0 {w} {h}\" width=\"100%\" role=\"img\" aria-label=\"frame at {t:.1f} s\">"
+        "<image href=\"{uri}\" width=\"{w}\" height=\"{h}\"/>{box}</svg>{crop}"
+        "<figcaption><strong>{t:.1f} s</strong>{who}: chosen by <em>{det}</em> (score {score})</figcaption></figure>",
+        fmt::arg("w", k.frame_width), fmt::arg("h", k.frame_height), fmt::arg("t", k.time_s),
+        fmt::arg("uri", jpeg_data_uri(k.frame_jpeg)), fmt::arg("box", box), fmt::arg("crop", crop), fmt::arg("who", who),
+        fmt::arg("det", html_escape(detector_title(k.detector))), fmt::arg("score", human_number(k.score)));
+  }
+  return items.empty() ? std::string() : "<div class=\"gallery keyframes\">" + items + "</div>";
 }
 
 }  // namespace veritrace::report::detail

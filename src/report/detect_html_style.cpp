@@ -95,6 +95,7 @@ svg.pbar{width:90px;height:10px;vertical-align:middle;margin-right:6px}
 .err-msg{color:var(--error);font-weight:600}
 .gallery{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:16px}
 .gallery figcaption{line-height:1.35}
+.keyframes img.facecrop{display:block;margin-top:6px;border-radius:4px}
 .prov-block{margin:0 0 12px}
 .prov-block h4{margin:8px 0 2px;font-size:14.5px}
 table.kv{width:100%;font-size:13.5px}
