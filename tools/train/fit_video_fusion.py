@@ -28,18 +28,18 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fit_fusion import fit_logistic, logit, sigmoid  # noqa: E402
 
-VIDEO_DETECTORS = ["face_sbi", "rppg"]
+VIDEO_DETECTORS = ["face_sbi", "rppg", "blink", "lipsync"]
 BAND = 0.1
 
 
-def load(path):
+def load(path, detectors=VIDEO_DETECTORS):
     rows = [json.loads(line) for line in open(path) if line.strip()]
     out = []
     for r in rows:
         if r.get("error"):
             continue
         feats = {}
-        for d in VIDEO_DETECTORS:
+        for d in detectors:
             e = r["detectors"].get(d)
             feats[d] = e["score"] if e and e.get("status") == "applied" and e.get("score") is not None else None
         out.append(dict(file=r["file"], y=int(r["label"]), group=r["columns"]["pair_id"],
@@ -114,7 +114,7 @@ def main():
     ap.add_argument("--detectors", default=",".join(VIDEO_DETECTORS))
     args = ap.parse_args()
     dets = [d for d in args.detectors.split(",") if d]
-    rows = load(args.scores)
+    rows = load(args.scores, dets)
     groups = sorted({r["group"] for r in rows})
     oof = {}
     fold_thr = {}
