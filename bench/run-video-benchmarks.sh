@@ -4,7 +4,8 @@
 #   bash bench/run-video-benchmarks.sh [BUILD_DIR] [REPS]
 # Inputs are made here from a real clip of ../shared/data/video/dev (a face talking):
 #   - 720p: dev_002.mp4 scaled to 1280x720 at 30 fps, 20 s (libx264 CRF 20, looped once);
-#   - long: the 640x360 clip looped to 10 minutes without re-encoding (-stream_loop, -c copy).
+#   - long: the 640x360 clip looped to LONG_MINUTES minutes (default 10) without re-encoding
+#     (-stream_loop, -c copy); LONG_MINUTES=60 is the 1-hour memory check.
 # Prints median wall time, the real-time factor (clip seconds / wall seconds) and peak RSS.
 set -euo pipefail
 build="${1:-build}"
@@ -19,7 +20,9 @@ clip="$shared/data/video/dev/dev_002.mp4"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 ffmpeg -nostdin -loglevel error -y -stream_loop 1 -i "$clip" -t 20 -vf scale=1280:720,fps=30 -c:v libx264 -crf 20 -pix_fmt yuv420p "$work/720p.mp4"
-ffmpeg -nostdin -loglevel error -y -stream_loop 59 -i "$clip" -c copy "$work/long.mp4"
+long_minutes="${LONG_MINUTES:-10}"
+[[ "$long_minutes" =~ ^[0-9]+$ ]] && [ "$long_minutes" -ge 1 ] || { echo "bench: LONG_MINUTES must be a whole number >= 1" >&2; exit 2; }
+ffmpeg -nostdin -loglevel error -y -stream_loop $((long_minutes * 6 - 1)) -i "$clip" -c copy "$work/long.mp4"
 say "machine: $(cpu_model), $(nproc) cores, load $(loadavg)"
 for input in 720p long; do
   f="$work/$input.mp4"

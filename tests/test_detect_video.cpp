@@ -163,7 +163,7 @@ TEST(DetectVideo, RppgFindsTheCompositedPulseAndItsAbsence) {
     }
   }
   EngineOptions options;
-  options.detectors = {"rppg", "blink"};
+  options.detectors = {"rppg", "blink", "seam_flicker"};
   Engine engine(options);
 
   const fs::path coherent_clip = make_pulse_clip(tmp.path(), one, 1.2, false);
@@ -186,6 +186,11 @@ TEST(DetectVideo, RppgFindsTheCompositedPulseAndItsAbsence) {
     EXPECT_EQ(number(*bl, "blinks"), 0.0);
     EXPECT_GT(*bl->score, 0.8);
     EXPECT_EQ(coherent.video.value("landmarks", ""), "dlib 68-point");
+    // A still photograph: its rim changes no more than its inside.
+    const DetectorResult* sf = find(coherent, "seam_flicker");
+    ASSERT_TRUE(sf);
+    ASSERT_EQ(sf->status, Status::Applied) << sf->reason;
+    EXPECT_LT(*sf->score, 0.7);
   }
   // Key moments: chosen without a preview (times only), with pictures when one is asked for.
   ASSERT_FALSE(coherent.key_frames.empty());

@@ -112,6 +112,11 @@ struct FacePoint {
   float ear_right = std::numeric_limits<float>::quiet_NaN();
   float ear_left = std::numeric_limits<float>::quiet_NaN();
   float mouth_open = std::numeric_limits<float>::quiet_NaN();
+  // Seam colours (seam_flicker detector), from the 68 landmarks: mean RGB of the face's rim (just
+  // inside the jaw line), of a band halfway to the nose, and of a band nearer the nose. NaN-free
+  // only when seam_valid.
+  std::array<float, 3> rim_rgb{}, mid_rgb{}, inner_rgb{};
+  bool seam_valid = false;
 };
 struct FaceTrack {
   int id = 0;

@@ -46,6 +46,8 @@ const std::vector<DetectorInfo>& builtin_detectors() {
        [](const EngineOptions&) { return make_blink_detector(); }},
       {"lipsync", "Video: the main face's mouth movement against the loudness of the sound track (offset and link)", true,
        [](const EngineOptions&) { return make_lipsync_detector(); }},
+      {"seam_flicker", "Video: frame-to-frame colour jitter at the rim of the main face, where a swapped face is blended in", true,
+       [](const EngineOptions&) { return make_seam_flicker_detector(); }},
   });
   return list;
 }

@@ -41,6 +41,31 @@ bool region_mean(const media::Image& im, const PixelBox& b, std::array<float, 3>
 
 }  // namespace
 
+bool seam_colours(const media::Image& im, const face::Landmarks68& lm, std::array<float, 3>& rim,
+                  std::array<float, 3>& mid, std::array<float, 3>& inner) {
+  const face::Point c = lm[30];  // nose tip
+  const float width = std::hypot(lm[16].x - lm[0].x, lm[16].y - lm[0].y);
+  if (!(width >= 40.0f)) return false;  // too small for bands to mean anything
+  const int half = std::max(1, static_cast<int>(std::lround(width / 40.0)));
+  const double shares[3] = {kSeamRim, kSeamMid, kSeamInner};
+  std::array<float, 3>* outs[3] = {&rim, &mid, &inner};
+  for (int b = 0; b < 3; ++b) {
+    double sum[3] = {0, 0, 0};
+    int patches = 0;
+    for (size_t j = 2; j <= 14; ++j) {
+      const double x = lm[j].x + shares[b] * (c.x - lm[j].x), y = lm[j].y + shares[b] * (c.y - lm[j].y);
+      const PixelBox box{static_cast<int>(std::lround(x)) - half, static_cast<int>(std::lround(y)) - half, 2 * half + 1, 2 * half + 1};
+      std::array<float, 3> m{};
+      if (!region_mean(im, box, m)) continue;
+      for (int k = 0; k < 3; ++k) sum[k] += m[static_cast<size_t>(k)];
+      ++patches;
+    }
+    if (patches < 7) return false;  // most of the jaw line must be usable
+    for (int k = 0; k < 3; ++k) (*outs[b])[static_cast<size_t>(k)] = static_cast<float>(sum[k] / patches);
+  }
+  return true;
+}
+
 std::array<PixelBox, kSkinRegions> skin_regions(const face::Face& f) {
   const auto& re = f.landmarks[face::kRightEye];
   const auto& le = f.landmarks[face::kLeftEye];
@@ -99,6 +124,7 @@ void VideoAnalyzer::add(const media::VideoFrame& frame) {
       p.ear_right = face::eye_aspect_ratio(lm, true);
       p.ear_left = face::eye_aspect_ratio(lm, false);
       p.mouth_open = face::mouth_opening(lm);
+      p.seam_valid = seam_colours(frame.image, lm, p.rim_rgb, p.mid_rgb, p.inner_rgb);
     }
     p.face_scores.assign(face_models_.size(), std::numeric_limits<float>::quiet_NaN());
     if (score_now) {

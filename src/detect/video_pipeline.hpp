@@ -51,6 +51,13 @@ std::vector<KeyFrame> choose_key_frames(const std::vector<DetectorResult>& detec
 // Fills the key frames' pictures by decoding the video again up to the last one.
 void fill_key_frames(std::unique_ptr<ByteSource> source, const EngineOptions& options, std::vector<KeyFrame>& frames);
 
+// Mean colours of three bands between the jaw line (points 2-14) and the nose (point 30): at 12%,
+// 40% and 60% of the way in (patches of a twentieth of the face's width). False when the face is
+// too small or too few patches lie in the picture. Exposed for tests.
+bool seam_colours(const media::Image& im, const face::Landmarks68& lm, std::array<float, 3>& rim,
+                  std::array<float, 3>& mid, std::array<float, 3>& inner);
+inline constexpr double kSeamRim = 0.12, kSeamMid = 0.40, kSeamInner = 0.60;
+
 // The three skin regions (forehead, subject's right cheek, left cheek) of a face, in image pixels,
 // placed from its five landmarks. Exposed for tests.
 struct PixelBox {

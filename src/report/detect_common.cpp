@@ -137,6 +137,12 @@ const std::map<std::string, DetectorWords, std::less<>>& detector_words() {
         "how closely the main face's mouth follows the sound, and whether the sound is shifted in time.",
         "A speaker off screen, music, several voices or a badly synchronised but genuine recording also break "
         "the link; a face swap that keeps the original mouth passes it."}},
+      {"seam_flicker",
+       {"Face edge flicker (video)",
+        "A swapped face is blended into every frame anew, so the colour at its edge can flicker; this check "
+        "compares how much the rim of the face changes from frame to frame with how much its inside does.",
+        "Movement at the jaw line, hair, beards, shadows and strong compression also make the rim flicker: "
+        "supporting evidence only."}},
       {"face_sbi",
        {"Face-swap blending",
         "A network trained to spot the seam and colour mismatch where a face has been blended into a picture, "

@@ -24,5 +24,6 @@ std::unique_ptr<Detector> make_copy_move_detector();   // "copy_move"   (copy_mo
 std::unique_ptr<Detector> make_rppg_detector();        // "rppg"        (rppg.cpp)
 std::unique_ptr<Detector> make_blink_detector();       // "blink"       (blink.cpp)
 std::unique_ptr<Detector> make_lipsync_detector();     // "lipsync"     (lipsync.cpp)
+std::unique_ptr<Detector> make_seam_flicker_detector(); // "seam_flicker" (seam_flicker.cpp)
 
 }  // namespace veritrace::detect
