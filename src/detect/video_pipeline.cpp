@@ -66,6 +66,23 @@ bool seam_colours(const media::Image& im, const face::Landmarks68& lm, std::arra
   return true;
 }
 
+std::pair<size_t, size_t> longest_run(const std::vector<FacePoint>& points, double max_gap_s,
+                                      const std::function<bool(const FacePoint&)>& usable) {
+  size_t best_a = 0, best_b = 0, a = 0;
+  auto span = [&](size_t from, size_t to) { return points[to - 1].time_s - points[from].time_s; };
+  for (size_t k = 0; k <= points.size(); ++k) {
+    const bool ok = k < points.size() && usable(points[k]);
+    const bool breaks = !ok || (k > a && points[k].time_s - points[k - 1].time_s > max_gap_s);
+    if (!breaks) continue;
+    if (k > a && (best_b == best_a || span(a, k) > span(best_a, best_b))) {
+      best_a = a;
+      best_b = k;
+    }
+    a = ok ? k : k + 1;
+  }
+  return {best_a, best_b};
+}
+
 std::array<PixelBox, kSkinRegions> skin_regions(const face::Face& f) {
   const auto& re = f.landmarks[face::kRightEye];
   const auto& le = f.landmarks[face::kLeftEye];

@@ -58,6 +58,12 @@ bool seam_colours(const media::Image& im, const face::Landmarks68& lm, std::arra
                   std::array<float, 3>& mid, std::array<float, 3>& inner);
 inline constexpr double kSeamRim = 0.12, kSeamMid = 0.40, kSeamInner = 0.60;
 
+// The longest run of consecutive points that `usable` accepts with no two successive points more
+// than max_gap_s apart, as [first, last) indices (first == last when there is none; ties go to the
+// earliest run).
+std::pair<size_t, size_t> longest_run(const std::vector<FacePoint>& points, double max_gap_s,
+                                      const std::function<bool(const FacePoint&)>& usable);
+
 // The three skin regions (forehead, subject's right cheek, left cheek) of a face, in image pixels,
 // placed from its five landmarks. Exposed for tests.
 struct PixelBox {

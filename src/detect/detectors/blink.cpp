@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "detect/detectors/detectors.hpp"
+#include "detect/video_pipeline.hpp"
 
 namespace veritrace::detect::blink {
 
@@ -80,19 +81,10 @@ std::vector<Blink> find_blinks(const EyeSeries& eyes) {
 }
 
 std::optional<EyeSeries> eye_series(const FaceTrack& track) {
-  // Longest run of points with eye measurements and no gap above 2 * kMaxStepS.
-  size_t best_a = 0, best_b = 0, a = 0;
   const auto& p = track.points;
-  auto measured = [&](size_t k) { return std::isfinite(p[k].ear_right) || std::isfinite(p[k].ear_left); };
-  for (size_t k = 0; k <= p.size(); ++k) {
-    const bool breaks = k == p.size() || !measured(k) || (k > a && p[k].time_s - p[k - 1].time_s > 2 * kMaxStepS);
-    if (!breaks) continue;
-    if (k > a && (best_b == best_a || p[k - 1].time_s - p[a].time_s > p[best_b - 1].time_s - p[best_a].time_s)) {
-      best_a = a;
-      best_b = k;
-    }
-    a = (k < p.size() && measured(k)) ? k : k + 1;
-  }
+  const auto [best_a, best_b] = longest_run(p, 2 * kMaxStepS, [](const FacePoint& q) {
+    return std::isfinite(q.ear_right) || std::isfinite(q.ear_left);
+  });
   if (best_b <= best_a || p[best_b - 1].time_s - p[best_a].time_s < kMinSeconds) return std::nullopt;
   EyeSeries s;
   for (size_t k = best_a; k < best_b; ++k) {

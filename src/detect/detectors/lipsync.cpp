@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "detect/detectors/detectors.hpp"
+#include "detect/video_pipeline.hpp"
 
 namespace veritrace::detect::lipsync {
 
@@ -63,17 +64,9 @@ std::optional<Series> series(const FaceTrack& track, const VideoAnalysis& v) {
   const auto& p = track.points;
   if (v.audio_level_db.empty() || v.audio_block_s <= 0) return std::nullopt;
   const double audio_end = static_cast<double>(v.audio_level_db.size()) * v.audio_block_s;
-  auto usable = [&](size_t k) { return std::isfinite(p[k].mouth_open) && p[k].time_s < audio_end; };
-  size_t best_a = 0, best_b = 0, a = 0;
-  for (size_t k = 0; k <= p.size(); ++k) {
-    const bool breaks = k == p.size() || !usable(k) || (k > a && p[k].time_s - p[k - 1].time_s > kMaxGapS);
-    if (!breaks) continue;
-    if (k > a && (best_b == best_a || p[k - 1].time_s - p[a].time_s > p[best_b - 1].time_s - p[best_a].time_s)) {
-      best_a = a;
-      best_b = k;
-    }
-    a = (k < p.size() && usable(k)) ? k : k + 1;
-  }
+  const auto [best_a, best_b] = longest_run(p, kMaxGapS, [&](const FacePoint& q) {
+    return std::isfinite(q.mouth_open) && q.time_s < audio_end;
+  });
   if (best_b <= best_a || p[best_b - 1].time_s - p[best_a].time_s < kMinSeconds) return std::nullopt;
   Series s;
   const double frame_s = v.analysis_fps > 0 ? 1.0 / v.analysis_fps : 1.0 / 15.0;

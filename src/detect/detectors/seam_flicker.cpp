@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "detect/detectors/detectors.hpp"
+#include "detect/video_pipeline.hpp"
 
 namespace veritrace::detect::seam {
 
@@ -25,19 +26,9 @@ double median_abs(std::vector<double> v) {
 
 std::optional<Flicker> measure(const FaceTrack& track, double t0, double t1) {
   const auto& p = track.points;
-  auto usable = [&](size_t k) {
-    return p[k].seam_valid && (t0 < 0 || p[k].time_s >= t0) && (t1 < 0 || p[k].time_s <= t1);
-  };
-  size_t best_a = 0, best_b = 0, a = 0;
-  for (size_t k = 0; k <= p.size(); ++k) {
-    const bool breaks = k == p.size() || !usable(k) || (k > a && p[k].time_s - p[k - 1].time_s > kMaxGapS);
-    if (!breaks) continue;
-    if (k > a && (best_b == best_a || p[k - 1].time_s - p[a].time_s > p[best_b - 1].time_s - p[best_a].time_s)) {
-      best_a = a;
-      best_b = k;
-    }
-    a = (k < p.size() && usable(k)) ? k : k + 1;
-  }
+  const auto [best_a, best_b] = longest_run(p, kMaxGapS, [&](const FacePoint& q) {
+    return q.seam_valid && (t0 < 0 || q.time_s >= t0) && (t1 < 0 || q.time_s <= t1);
+  });
   if (best_b <= best_a + 2 || p[best_b - 1].time_s - p[best_a].time_s < kMinSeconds - 1e-9) return std::nullopt;
   // Per channel, first differences of the two colour steps; pooled over channels.
   std::vector<double> rim_changes, control_changes;
