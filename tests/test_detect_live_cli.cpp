@@ -86,8 +86,10 @@ TEST(DetectVideoCli, JsonCarriesTheVideoFactsAndSegments) {
     EXPECT_LT(s.at("start_s").get<double>(), s.at("end_s").get<double>());
   }
   EXPECT_EQ(v.at("landmarks"), "dlib 68-point");
-  // Key moments: the worst window of each detector with time ranges (rppg, seam_flicker).
-  ASSERT_EQ(j.at("key_frames").size(), 2u);
+  // Key moments: the worst window of each detector with time ranges (rppg, seam_flicker); one
+  // when the two fall within a second of each other.
+  ASSERT_GE(j.at("key_frames").size(), 1u);
+  ASSERT_LE(j.at("key_frames").size(), 2u);
   for (const auto& key : j.at("key_frames")) {
     EXPECT_TRUE(key.at("detector") == "rppg" || key.at("detector") == "seam_flicker") << key.at("detector");
     EXPECT_EQ(key.at("face_track"), 0);
