@@ -190,7 +190,7 @@ TEST(DetectVideo, RppgFindsTheCompositedPulseAndItsAbsence) {
     const DetectorResult* sf = find(coherent, "seam_flicker");
     ASSERT_TRUE(sf);
     ASSERT_EQ(sf->status, Status::Applied) << sf->reason;
-    EXPECT_LT(*sf->score, 0.7);
+    EXPECT_LT(*sf->score, 0.75) << sf->evidence.summary;  // 0.60 here (ratio 1.5): encoder noise only
   }
   // Key moments: chosen without a preview (times only), with pictures when one is asked for.
   ASSERT_FALSE(coherent.key_frames.empty());
