@@ -9,13 +9,12 @@
 namespace fs = std::filesystem;
 
 namespace {
-bool have_ffmpeg() { return vt_test::run("command -v ffmpeg >/dev/null").exit_code == 0; }
 std::string cli() { return vt_test::shell_quote(vt_test::cli_path().string()); }
 }  // namespace
 
 TEST(DetectLive, PipeGivesOneReportPerWindowThenAFinalOne) {
   VT_REQUIRE_SHARED(shared);
-  if (!have_ffmpeg()) GTEST_SKIP() << "the ffmpeg tool is not installed (scripts/deps-debian.txt): skipping";
+  VT_REQUIRE_FFMPEG();
   vt_test::TempDir tmp;
   // A real talking-head clip as MPEG-TS, the kind of stream a pipe carries (MP4 needs seeking).
   const fs::path ts = tmp.path() / "call.ts";

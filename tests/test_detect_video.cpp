@@ -26,8 +26,6 @@ constexpr double kPi = 3.14159265358979323846;
 // The direction in RGB in which blood volume changes skin colour (Wang et al. 2017, normalised).
 constexpr double kPulseRgb[3] = {0.33, 0.77, 0.53};
 
-bool have_ffmpeg() { return vt_test::run("command -v ffmpeg >/dev/null").exit_code == 0; }
-
 std::vector<std::array<float, 3>> skin_trace(double hz, double fs, double seconds, double amplitude, unsigned seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<double> noise(0.0, 0.3);
@@ -138,7 +136,7 @@ TEST(Rppg, SkinRegionsSitOnForeheadAndCheeks) {
 
 TEST(DetectVideo, RppgFindsTheCompositedPulseAndItsAbsence) {
   VT_REQUIRE_SHARED(shared);
-  if (!have_ffmpeg()) GTEST_SKIP() << "the ffmpeg tool is not installed (scripts/deps-debian.txt): skipping";
+  VT_REQUIRE_FFMPEG();
   vt_test::TempDir tmp;
   const fs::path face = shared / "data/real/faces_utk";
   std::vector<fs::path> files;
@@ -292,7 +290,7 @@ TEST(DetectVideo, KeyFramesAreEachDetectorsWorstMomentStrongestFirst) {
 }
 
 TEST(DetectVideo, FacelessAndBrokenVideosAreReportedNotCrashed) {
-  if (!have_ffmpeg()) GTEST_SKIP() << "the ffmpeg tool is not installed (scripts/deps-debian.txt): skipping";
+  VT_REQUIRE_FFMPEG();
   vt_test::TempDir tmp;
   const fs::path plain = tmp.path() / "plain.mkv";
   auto r = vt_test::run("ffmpeg -nostdin -loglevel error -y -f lavfi -i 'color=gray:s=320x240:r=10:d=2' -c:v libx264 " +
@@ -361,7 +359,7 @@ TEST(FaceModels, SidecarFitFaceNeedsTheAlignedCropSize) {
 
 TEST(FaceModels, ScorePicturesAndVideosByTheirAlignedFaces) {
   VT_REQUIRE_SHARED(shared);
-  if (!have_ffmpeg()) GTEST_SKIP() << "the ffmpeg tool is not installed (scripts/deps-debian.txt): skipping";
+  VT_REQUIRE_FFMPEG();
   vt_test::TempDir tmp;
   const auto model = write_face_model(tmp.path());
   EngineOptions options;

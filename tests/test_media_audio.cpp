@@ -12,11 +12,6 @@ using namespace veritrace;
 
 namespace {
 
-bool have_ffmpeg() { return vt_test::run("command -v ffmpeg >/dev/null").exit_code == 0; }
-
-#define VT_REQUIRE_FFMPEG() \
-  if (!have_ffmpeg()) GTEST_SKIP() << "the ffmpeg tool is not installed (scripts/deps-debian.txt): skipping"
-
 fs::path make(const fs::path& dir, const std::string& name, const std::string& args) {
   const fs::path out = dir / name;
   const auto r = vt_test::run("ffmpeg -nostdin -loglevel error -y " + args + " " + vt_test::shell_quote(out.string()));

@@ -12,11 +12,6 @@ using namespace veritrace;
 
 namespace {
 
-bool have_ffmpeg() { return vt_test::run("command -v ffmpeg >/dev/null").exit_code == 0; }
-
-#define VT_REQUIRE_FFMPEG() \
-  if (!have_ffmpeg()) GTEST_SKIP() << "the ffmpeg tool is not installed (scripts/deps-debian.txt): skipping"
-
 // 2 s at 10 fps, 160x120: black with a red 40x30 box in the top-left corner.
 fs::path make_clip(const fs::path& dir, const std::string& name, const std::string& extra = "") {
   const fs::path out = dir / name;

@@ -58,8 +58,9 @@ double region_contrast(const cv::Mat& m) {
   return top - v[cut / 2];
 }
 
-DetectorResult not_applicable(const Detector& d, std::string reason) {
+DetectorResult not_applicable(const Detector& d, std::string reason, Finding points_to) {
   DetectorResult r;
+  r.points_to = points_to;
   r.name = d.name();
   r.version = d.version();
   r.status = Status::NotApplicable;

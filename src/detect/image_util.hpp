@@ -18,7 +18,7 @@ cv::Mat mat_of(const Heatmap& map);
 double region_contrast(const cv::Mat& map_f32);  // CV_32F view of a heatmap's values (shares memory)
 
 // Common "not applicable" results.
-DetectorResult not_applicable(const Detector& d, std::string reason);
+DetectorResult not_applicable(const Detector& d, std::string reason, Finding points_to = Finding::Synthetic);
 DetectorResult applied(const Detector& d, Finding points_to);  // status Applied, name/version set
 
 }  // namespace veritrace::detect

@@ -66,6 +66,14 @@ bool seam_colours(const media::Image& im, const face::Landmarks68& lm, std::arra
   return true;
 }
 
+std::string face_signals_unavailable(const Sample& sample, bool needs_landmarks) {
+  const VideoAnalysis* v = sample.video;
+  if (!v) return "no decoded video";
+  if (v->tracks.empty()) return fmt::format("no face found in {} analysed frames", v->frames_analysed);
+  if (needs_landmarks && !v->landmarks_unavailable.empty()) return v->landmarks_unavailable;
+  return {};
+}
+
 std::pair<size_t, size_t> longest_run(const std::vector<FacePoint>& points, double max_gap_s,
                                       const std::function<bool(const FacePoint&)>& usable) {
   size_t best_a = 0, best_b = 0, a = 0;

@@ -58,6 +58,10 @@ bool seam_colours(const media::Image& im, const face::Landmarks68& lm, std::arra
                   std::array<float, 3>& mid, std::array<float, 3>& inner);
 inline constexpr double kSeamRim = 0.12, kSeamMid = 0.40, kSeamInner = 0.60;
 
+// Why a detector of the faces' signals cannot run on this sample: no decoded video, no face in
+// the analysed frames, or (needs_landmarks) no 68-point landmarks. Empty when it can.
+std::string face_signals_unavailable(const Sample& sample, bool needs_landmarks);
+
 // The longest run of consecutive points that `usable` accepts with no two successive points more
 // than max_gap_s apart, as [first, last) indices (first == last when there is none; ties go to the
 // earliest run).

@@ -97,4 +97,6 @@ bool node_available() {
   return available;
 }
 
+bool have_ffmpeg() { return run("command -v ffmpeg >/dev/null").exit_code == 0; }
+
 }  // namespace vt_test

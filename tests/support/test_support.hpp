@@ -42,7 +42,14 @@ std::string shell_quote(const std::string& s);
 // scripts in ../shared/tools/c2pa-ref need). Checked once per process.
 bool node_available();
 
+// Whether the ffmpeg tool (a test dependency, scripts/deps-debian.txt) is on PATH: tests make
+// their clips with it.
+bool have_ffmpeg();
+
 }  // namespace vt_test
+
+#define VT_REQUIRE_FFMPEG() \
+  if (!vt_test::have_ffmpeg()) GTEST_SKIP() << "the ffmpeg tool is not installed (scripts/deps-debian.txt): skipping"
 
 // Skips the current test with a visible message when ../shared is absent.
 #define VT_REQUIRE_SHARED(var)                                                     \

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "detect/detectors/detectors.hpp"
+#include "detect/image_util.hpp"
 #include "detect/video_pipeline.hpp"
 
 namespace veritrace::detect::blink {
@@ -134,17 +135,9 @@ class BlinkDetector final : public Detector {
   bool uses_landmarks() const override { return true; }
 
   DetectorResult run(const Sample& sample) const override {
-    DetectorResult r;
-    r.points_to = Finding::Manipulated;
+    auto not_applicable = [this](std::string why) { return detect::not_applicable(*this, std::move(why), Finding::Manipulated); };
+    if (auto why = face_signals_unavailable(sample, true); !why.empty()) return not_applicable(std::move(why));
     const VideoAnalysis* v = sample.video;
-    auto not_applicable = [&](std::string why) {
-      r.status = Status::NotApplicable;
-      r.reason = std::move(why);
-      return r;
-    };
-    if (!v) return not_applicable("no decoded video");
-    if (v->tracks.empty()) return not_applicable(fmt::format("no face found in {} analysed frames", v->frames_analysed));
-    if (!v->landmarks_unavailable.empty()) return not_applicable(v->landmarks_unavailable);
     if (v->analysis_fps > 0 && v->analysis_fps < 1.0 / blink::kMaxStepS)
       return not_applicable(fmt::format("frames are sampled at {:g} per second; blinks need at least {:g}", v->analysis_fps,
                                         1.0 / blink::kMaxStepS));
@@ -162,7 +155,7 @@ class BlinkDetector final : public Detector {
       return not_applicable(fmt::format("no face's eyes were followed for {:.0f} s at {:g} or more frames per second",
                                         blink::kMinSeconds, 1.0 / blink::kMaxStepS));
     const blink::BlinkStats st = blink::stats(*best);
-    r.status = Status::Applied;
+    DetectorResult r = applied(*this, Finding::Manipulated);
     r.score = st.deficit;
     auto& e = r.evidence;
     e.numbers = {{"blinks", st.blinks},

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "detect/detectors/detectors.hpp"
+#include "detect/image_util.hpp"
 #include "detect/video_pipeline.hpp"
 
 namespace veritrace::detect::lipsync {
@@ -125,19 +126,12 @@ class LipsyncDetector final : public Detector {
   bool uses_audio() const override { return true; }
 
   DetectorResult run(const Sample& sample) const override {
-    DetectorResult r;
-    r.points_to = Finding::Manipulated;
+    auto not_applicable = [this](std::string why) { return detect::not_applicable(*this, std::move(why), Finding::Manipulated); };
     const VideoAnalysis* v = sample.video;
-    auto not_applicable = [&](std::string why) {
-      r.status = Status::NotApplicable;
-      r.reason = std::move(why);
-      return r;
-    };
     if (!v) return not_applicable("no decoded video");
     if (!v->audio_unavailable.empty()) return not_applicable(v->audio_unavailable);
     if (!lipsync::has_speech(v->audio_level_db)) return not_applicable("no speech-like sound in the sound track");
-    if (v->tracks.empty()) return not_applicable(fmt::format("no face found in {} analysed frames", v->frames_analysed));
-    if (!v->landmarks_unavailable.empty()) return not_applicable(v->landmarks_unavailable);
+    if (auto why = face_signals_unavailable(sample, true); !why.empty()) return not_applicable(std::move(why));
     if (v->analysis_fps > 0 && v->analysis_fps < 8.0)
       return not_applicable(fmt::format("frames are sampled at {:g} per second; lip movement needs at least 8", v->analysis_fps));
     std::optional<lipsync::Series> best;
@@ -151,7 +145,7 @@ class LipsyncDetector final : public Detector {
     }
     if (!best) return not_applicable(fmt::format("no face's mouth was followed for {:.0f} s while the sound track runs", lipsync::kMinSeconds));
     const lipsync::Sync sync = lipsync::measure(*best);
-    r.status = Status::Applied;
+    DetectorResult r = applied(*this, Finding::Manipulated);
     r.score = sync.score;
     const double seconds = best->time_s.back() - best->time_s.front();
     auto& e = r.evidence;

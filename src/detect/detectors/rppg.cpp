@@ -11,6 +11,8 @@
 #include <numeric>
 
 #include "detect/detectors/detectors.hpp"
+#include "detect/image_util.hpp"
+#include "detect/video_pipeline.hpp"
 
 namespace veritrace::detect::rppg {
 
@@ -234,19 +236,11 @@ class RppgDetector final : public Detector {
   bool applies_to(MediaType t) const override { return t == MediaType::Video; }
 
   DetectorResult run(const Sample& sample) const override {
+    if (auto why = face_signals_unavailable(sample, false); !why.empty())
+      return not_applicable(*this, std::move(why), Finding::Manipulated);
+    const VideoAnalysis* v = sample.video;
     DetectorResult r;
     r.points_to = Finding::Manipulated;
-    const VideoAnalysis* v = sample.video;
-    if (!v) {
-      r.status = Status::NotApplicable;
-      r.reason = "no decoded video";
-      return r;
-    }
-    if (v->tracks.empty()) {
-      r.status = Status::NotApplicable;
-      r.reason = fmt::format("no face found in {} analysed frames", v->frames_analysed);
-      return r;
-    }
     // The main face: the track seen in the most frames.
     const FaceTrack* main = &v->tracks.front();
     for (const auto& t : v->tracks)

@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "detect/detectors/detectors.hpp"
+#include "detect/image_util.hpp"
 #include "detect/video_pipeline.hpp"
 
 namespace veritrace::detect::seam {
@@ -65,17 +66,9 @@ class SeamFlickerDetector final : public Detector {
   bool uses_landmarks() const override { return true; }
 
   DetectorResult run(const Sample& sample) const override {
-    DetectorResult r;
-    r.points_to = Finding::Manipulated;
+    if (auto why = face_signals_unavailable(sample, true); !why.empty())
+      return not_applicable(*this, std::move(why), Finding::Manipulated);
     const VideoAnalysis* v = sample.video;
-    auto not_applicable = [&](std::string why) {
-      r.status = Status::NotApplicable;
-      r.reason = std::move(why);
-      return r;
-    };
-    if (!v) return not_applicable("no decoded video");
-    if (v->tracks.empty()) return not_applicable(fmt::format("no face found in {} analysed frames", v->frames_analysed));
-    if (!v->landmarks_unavailable.empty()) return not_applicable(v->landmarks_unavailable);
     std::optional<seam::Flicker> best;
     int best_id = -1;
     const FaceTrack* track = nullptr;
@@ -88,9 +81,9 @@ class SeamFlickerDetector final : public Detector {
       }
     }
     if (!best)
-      return not_applicable(fmt::format("no face large enough (jaw line 40 px or more) was followed for {:.0f} s",
-                                        seam::kMinSeconds));
-    r.status = Status::Applied;
+      return not_applicable(*this, fmt::format("no face large enough (jaw line 40 px or more) was followed for {:.0f} s",
+                                        seam::kMinSeconds), Finding::Manipulated);
+    DetectorResult r = applied(*this, Finding::Manipulated);
     r.score = best->score;
     auto& e = r.evidence;
     e.numbers = {{"flicker_ratio", best->ratio},

@@ -108,13 +108,11 @@ def deform_mask(rng, mask, amp):
     return y[0, 0].numpy()
 
 
-def hull_mask(rng, lm68, size=SIZE):
-    """SBI mask from 68 landmarks: convex hull (forehead optional), random deformation,
-    random erosion or dilation, Gaussian feathering; values in [0, 1], 1 deep inside."""
-    mask = polygon_mask(convex_hull(hull_points(rng, lm68)), size)
-    mask = (deform_mask(rng, mask, rng.uniform(0.0, 5.0)) > 0.5).astype(np.float32)
+def erode_or_dilate_and_feather(rng, mask, sizes):
+    """A binary mask eroded or dilated by a random odd square of 1 .. 2*sizes-1 px (1: unchanged),
+    then feathered by a Gaussian of sigma 1-6 and scaled so its maximum is 1."""
     m = Image.fromarray((mask * 255).astype(np.uint8))
-    k = int(rng.integers(0, 4)) * 2 + 1      # 1, 3, 5 or 7 px
+    k = int(rng.integers(0, sizes)) * 2 + 1
     if k > 1:
         m = m.filter(ImageFilter.MinFilter(k) if rng.random() < 0.5 else ImageFilter.MaxFilter(k))
     m = m.filter(ImageFilter.GaussianBlur(float(rng.uniform(1.0, 6.0))))
@@ -122,6 +120,14 @@ def hull_mask(rng, lm68, size=SIZE):
     if mask.max() > 0:
         mask = mask / mask.max()
     return mask
+
+
+def hull_mask(rng, lm68, size=SIZE):
+    """SBI mask from 68 landmarks: convex hull (forehead optional), random deformation,
+    random erosion or dilation, Gaussian feathering; values in [0, 1], 1 deep inside."""
+    mask = polygon_mask(convex_hull(hull_points(rng, lm68)), size)
+    mask = (deform_mask(rng, mask, rng.uniform(0.0, 5.0)) > 0.5).astype(np.float32)
+    return erode_or_dilate_and_feather(rng, mask, 4)   # 1, 3, 5 or 7 px
 
 
 def ellipse_mask(rng, lm, size=SIZE):
@@ -147,16 +153,7 @@ def ellipse_mask(rng, lm, size=SIZE):
     for k in range(2, 6):  # low-frequency deformation of the outline
         wobble += rng.normal(0, 0.04) * np.cos(k * theta + rng.uniform(0, 2 * math.pi))
     mask = (r <= wobble).astype(np.float32)
-    # erosion / dilation, then feathering
-    m = Image.fromarray((mask * 255).astype(np.uint8))
-    k = int(rng.integers(0, 3)) * 2 + 1
-    if k > 1:
-        m = m.filter(ImageFilter.MinFilter(k) if rng.random() < 0.5 else ImageFilter.MaxFilter(k))
-    m = m.filter(ImageFilter.GaussianBlur(float(rng.uniform(1.0, 6.0))))
-    mask = np.asarray(m, dtype=np.float32) / 255.0
-    if mask.max() > 0:
-        mask = mask / mask.max()
-    return mask
+    return erode_or_dilate_and_feather(rng, mask, 3)   # 1, 3 or 5 px
 
 
 def colour_shift(rng, img):
