@@ -34,6 +34,7 @@
 #include <opencv2/imgproc.hpp>
 #include <vector>
 
+#include "audio/fft.hpp"
 #include "detect/detectors/detectors.hpp"
 #include "detect/detectors/frequency_model.hpp"
 #include "detect/image_util.hpp"
@@ -84,7 +85,11 @@ fftwf_plan r2c_plan(int n) {
   if (it != cache.plans.end()) return it->second;
   FloatBuf in = alloc_floats(static_cast<size_t>(n) * n);
   ComplexBuf out = alloc_complex(static_cast<size_t>(n) * (n / 2 + 1));
-  fftwf_plan p = fftwf_plan_dft_r2c_2d(n, n, in.get(), out.get(), FFTW_ESTIMATE);
+  fftwf_plan p;
+  {
+    std::lock_guard<std::mutex> planner(audio::fftw_planner_mutex());  // FFTW's planner is global
+    p = fftwf_plan_dft_r2c_2d(n, n, in.get(), out.get(), FFTW_ESTIMATE);
+  }
   if (!p) throw Error(ErrorKind::Internal, "frequency: FFTW could not plan a transform");
   cache.plans.emplace(n, p);
   return p;
