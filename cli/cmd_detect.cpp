@@ -124,6 +124,7 @@ detect::EngineOptions engine_options(const DetectArgs& args) {
   options.unsure_band = args.unsure_band;
   options.video_fps = args.video_fps;
   options.max_video_s = args.max_video_s;
+  options.max_audio_s = args.max_video_s;
   options.trust_anchor_files = args.trust;
   options.no_trust_check = args.no_trust_check;
   options.use_repository = !args.no_repo;
@@ -345,7 +346,7 @@ void add_detect_command(CLI::App& app, Action& run) {
   cmd->add_option("--fps", a->video_fps, "Video: frames analysed per second (faces, pulse; 0 = every frame)")
       ->check(CLI::Range(0.0, 240.0))
       ->capture_default_str();
-  cmd->add_option("--max-seconds", a->max_video_s, "Video: analyse at most this many seconds from the start (0 = all)")
+  cmd->add_option("--max-seconds", a->max_video_s, "Video and audio: analyse at most this many seconds from the start (0 = all)")
       ->check(CLI::Range(0.0, 1e7));
   cmd->add_option("--model", a->models, "An extra learned detector: FILE.onnx with its sidecar FILE.json (repeatable; docs/models.md)")
       ->type_name("FILE.onnx")

@@ -106,6 +106,7 @@ json group_json(const evaluate::GroupMetrics& g) {
           {"auc", opt(g.auc)},
           {"auc_ci95", interval_json(g.auc_ci)},
           {"eer", g.eer ? json(g.eer->eer) : json(nullptr)},
+          {"auc_against", g.against_all_other_class ? "all files of the other class" : "the group"},
           {"tpr", opt(g.rates.tpr)},
           {"tpr_ci95", interval_json(g.tpr_ci)},
           {"fpr", opt(g.rates.fpr)},
@@ -122,9 +123,11 @@ std::string fmt_ci(const std::optional<evaluate::Interval>& ci) {
 }
 
 std::string group_line(const evaluate::GroupMetrics& g, const std::string& name) {
-  return fmt::format("  {:<22} n={:<4} AUC {:<6}{:<17} TPR {:<6}{:<17} FPR {:<6}{:<17} ECE {}\n", name, g.n,
-                     fmt_opt(g.auc), fmt_ci(g.auc_ci), fmt_opt(g.rates.tpr), fmt_ci(g.tpr_ci), fmt_opt(g.rates.fpr),
-                     fmt_ci(g.fpr_ci), fmt_opt(g.ece));
+  // A one-class group's AUC and EER are against every file of the other class (marked *).
+  const std::string mark = g.against_all_other_class ? "*" : " ";
+  return fmt::format("  {:<22} n={:<4} AUC{}{:<6}{:<17} EER {:<6} TPR {:<6}{:<17} FPR {:<6}{:<17} ECE {}\n", name, g.n, mark,
+                     fmt_opt(g.auc), fmt_ci(g.auc_ci), fmt_opt(g.eer ? std::optional<double>(g.eer->eer) : std::nullopt),
+                     fmt_opt(g.rates.tpr), fmt_ci(g.tpr_ci), fmt_opt(g.rates.fpr), fmt_ci(g.fpr_ci), fmt_opt(g.ece));
 }
 
 json pixel_json(const evaluate::PixelSummary& p) {
@@ -154,6 +157,7 @@ int run_eval(const EvalArgs& args) {
   options.threshold = args.threshold;
   options.video_fps = args.video_fps;
   options.max_video_s = args.max_video_s;
+  options.max_audio_s = args.max_video_s;
   options.unsure_band = args.unsure_band;
   options.normalize = args.normalize;
   options.use_repository = false;  // evaluation sees the files alone
@@ -318,8 +322,13 @@ int run_eval(const EvalArgs& args) {
       out += fmt::format("  {:<22} detection rate {} {}  false-positive rate {} {}\n", "verdict", fmt_opt(flagged.tpr),
                          fmt_ci(evaluate::wilson_interval(flagged.tp, flagged.tp + flagged.fn)), fmt_opt(flagged.fpr),
                          fmt_ci(evaluate::wilson_interval(flagged.fp, flagged.fp + flagged.tn)));
+      bool one_class_groups = false;
       for (const auto& g : result.groups)
-        if (!args.group_by.empty()) out += group_line(g, args.group_by + "=" + g.group);
+        if (!args.group_by.empty()) {
+          out += group_line(g, args.group_by + "=" + g.group);
+          one_class_groups = one_class_groups || g.against_all_other_class;
+        }
+      if (one_class_groups) out += "  (* a group of one class only: AUC and EER against every file of the other class)\n";
       for (const auto& [name, d] : detectors.items())
         out += fmt::format("  detector {:<13} n={:<4} AUC {} {}\n", name, d["n"].get<size_t>(),
                            d["auc"].is_null() ? "-" : fmt::format("{:.3f}", d["auc"].get<double>()),
@@ -362,7 +371,7 @@ void add_eval_command(CLI::App& app, Action& run) {
   cmd->add_option("--fps", a->video_fps, "Video: frames analysed per second (faces, pulse; 0 = every frame)")
       ->check(CLI::Range(0.0, 240.0))
       ->capture_default_str();
-  cmd->add_option("--max-seconds", a->max_video_s, "Video: analyse at most this many seconds from the start (0 = all)")
+  cmd->add_option("--max-seconds", a->max_video_s, "Video and audio: analyse at most this many seconds from the start (0 = all)")
       ->check(CLI::Range(0.0, 1e7));
   cmd->add_option("--model", a->models, "An extra learned detector: FILE.onnx with its sidecar FILE.json (repeatable; docs/models.md)")
       ->type_name("FILE.onnx")

@@ -8,6 +8,7 @@
 #include <numbers>
 #include <random>
 
+#include "support/synthetic_sound.hpp"
 #include "support/test_support.hpp"
 #include "veritrace/audio.hpp"
 #include "veritrace/core.hpp"
@@ -36,60 +37,9 @@ nlohmann::json fixture() {
   return nlohmann::json::parse(in);
 }
 
-// A speech-like signal: a glottal pulse train (pitch gliding 100-160 Hz) through two moving
-// resonances, gated into syllables of 120-260 ms with short pauses, 4-5 syllables a second.
-std::vector<float> speech_like(double seconds, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> u(0.0, 1.0);
-  const int n = static_cast<int>(seconds * audio::kSampleRate);
-  std::vector<float> x(n, 0.0f);
-  double phase = 0.0, y1 = 0, y2 = 0, z1 = 0, z2 = 0;
-  int i = 0;
-  while (i < n) {
-    const int syllable = static_cast<int>((0.12 + 0.14 * u(rng)) * audio::kSampleRate);
-    const int pause = static_cast<int>((0.04 + 0.08 * u(rng)) * audio::kSampleRate);
-    const double f1 = 300 + 500 * u(rng), f2 = 900 + 1400 * u(rng);
-    for (int j = 0; j < syllable && i < n; ++j, ++i) {
-      const double t = static_cast<double>(i) / audio::kSampleRate;
-      const double f0 = 130 + 30 * std::sin(2 * kPi * 0.7 * t);
-      phase += f0 / audio::kSampleRate;
-      const double src = phase >= 1.0 ? 1.0 : 0.0;
-      if (phase >= 1.0) phase -= 1.0;
-      auto resonate = [](double in, double f, double& a, double& b) {
-        const double r = 0.97, w = 2 * kPi * f / audio::kSampleRate;
-        const double out = in + 2 * r * std::cos(w) * a - r * r * b;
-        b = a;
-        a = out;
-        return out;
-      };
-      const double v = resonate(src, f1, y1, y2) + 0.5 * resonate(src, f2, z1, z2);
-      const double env = std::sin(kPi * j / syllable);
-      x[i] = static_cast<float>(0.02 * v * env);
-    }
-    for (int j = 0; j < pause && i < n; ++j, ++i) x[i] = static_cast<float>(1e-4 * (u(rng) - 0.5));
-  }
-  return x;
-}
-
-std::vector<float> sustained_chord(double seconds) {
-  const int n = static_cast<int>(seconds * audio::kSampleRate);
-  std::vector<float> x(n);
-  for (int i = 0; i < n; ++i) {
-    const double t = static_cast<double>(i) / audio::kSampleRate;
-    double v = 0.0;
-    for (double f : {261.6, 329.6, 392.0, 523.3}) v += std::sin(2 * kPi * f * t) + 0.3 * std::sin(4 * kPi * f * t);
-    x[i] = static_cast<float>(0.08 * v);
-  }
-  return x;
-}
-
-std::vector<float> white_noise(double seconds, double amplitude, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> g(0.0, amplitude);
-  std::vector<float> x(static_cast<size_t>(seconds * audio::kSampleRate));
-  for (auto& v : x) v = static_cast<float>(g(rng));
-  return x;
-}
+using vt_test::sound::speech_like;
+using vt_test::sound::sustained_chord;
+using vt_test::sound::white_noise;
 
 }  // namespace
 
@@ -149,10 +99,12 @@ TEST(AudioVad, SpeechLikeSignalsPassAndSilenceNoiseAndChordsDoNot) {
   EXPECT_FALSE(audio::check_speech(hiss, audio::speech_frames(hiss)).speech);
   const auto noise = white_noise(4.0, 0.05, 8);  // loud, steady
   const auto cn = audio::check_speech(noise, audio::speech_frames(noise));
-  EXPECT_FALSE(cn.speech);
+  EXPECT_FALSE(cn.speech) << cn.low_energy_share << " " << cn.syllabic_share;
   const auto chord = sustained_chord(4.0);
   const auto cc = audio::check_speech(chord, audio::speech_frames(chord));
   EXPECT_FALSE(cc.speech) << cc.low_energy_share << " " << cc.syllabic_share;
+  RecordProperty("noise", std::to_string(cn.low_energy_share) + " " + std::to_string(cn.syllabic_share));
+  RecordProperty("chord", std::to_string(cc.low_energy_share) + " " + std::to_string(cc.syllabic_share));
 }
 
 TEST(AudioSegments, StartsFollowTheContract) {

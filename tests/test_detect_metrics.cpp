@@ -542,9 +542,15 @@ TEST(DetectMetrics, GroupedResults) {
   ASSERT_TRUE(both.eer);
   EXPECT_DOUBLE_EQ(both.eer->eer, 0.0);
 
+  EXPECT_FALSE(both.against_all_other_class);
+  // One-class groups are measured against every file of the other class (ASVspoof per attack):
+  // fake_only's 7 fakes at 0.8 beat all 30 reals, its 3 at 0.2 beat the 4 reals below 0.2.
   const auto& fake = g.groups[1];
-  EXPECT_FALSE(fake.auc.has_value());
-  EXPECT_FALSE(fake.auc_ci.has_value());
+  EXPECT_TRUE(fake.against_all_other_class);
+  ASSERT_TRUE(fake.auc);
+  EXPECT_NEAR(*fake.auc, (7.0 * 30 + 3.0 * 4) / (10 * 30), 1e-12);
+  EXPECT_TRUE(fake.auc_ci.has_value());
+  ASSERT_TRUE(fake.eer);
   EXPECT_FALSE(fake.fpr_ci.has_value());
   EXPECT_DOUBLE_EQ(*fake.rates.tpr, 0.7);
   ASSERT_TRUE(fake.tpr_ci);
@@ -552,7 +558,10 @@ TEST(DetectMetrics, GroupedResults) {
   EXPECT_NEAR(fake.tpr_ci->upper, 0.8922, 1e-4);
 
   const auto& real = g.groups[2];
-  EXPECT_FALSE(real.auc.has_value());
+  // real_only's 0.7 is beaten by 13 of the 20 fakes, its nineteen 0.3s by 17 each.
+  EXPECT_TRUE(real.against_all_other_class);
+  ASSERT_TRUE(real.auc);
+  EXPECT_NEAR(*real.auc, (13.0 + 19.0 * 17) / (20 * 20), 1e-12);
   EXPECT_FALSE(real.tpr_ci.has_value());
   EXPECT_DOUBLE_EQ(*real.rates.fpr, 0.05);
   ASSERT_TRUE(real.fpr_ci);

@@ -316,12 +316,14 @@ TEST(DetectVideo, FacelessAndBrokenVideosAreReportedNotCrashed) {
   } else {
     EXPECT_LT(cut.video.value("frames_analysed", 0), 20);
   }
-  // Audio only: not a video.
+  // Audio only: not a video, but an audio file (a steady tone holds no speech).
   const fs::path tone = tmp.path() / "tone.m4a";
   r = vt_test::run("ffmpeg -nostdin -loglevel error -y -f lavfi -i sine=d=1 -c:a aac " + vt_test::shell_quote(tone.string()));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto audio = engine.analyze_file(tone.string());
-  EXPECT_TRUE(audio.error);
+  ASSERT_FALSE(audio.error) << *audio.error;
+  EXPECT_EQ(audio.media_type, detect::MediaType::Audio);
+  EXPECT_EQ(audio.verdict, detect::Verdict::NotApplicable);
 }
 
 namespace {

@@ -128,4 +128,33 @@ struct GmmPair {
   std::optional<double> score(const Features& f, std::span<const uint8_t> speech) const;
 };
 
+// CQCC, constant-Q cepstral coefficients (the ASVspoof 2019 baseline feature, Todisco et al.), as
+// tools/train/voice/cqcc_reference.py defines it directly:
+//   * constant-Q transform of K = ceil(B log2(8000 / fmin)) = 864 bins, B = 96 per octave from
+//     fmin = 15.625 Hz: f_k = fmin 2^(k / B), Q = 1 / (2^(1/B) - 1);
+//   * window N_k = min(ceil(Q fs / f_k), kCqtWindowCap): the cap holds the bins below ~135 Hz to
+//     1 s (uncapped, the lowest would need 141334 samples); periodic Hann
+//     w_k[n] = 0.5 - 0.5 cos(2 pi n / N_k);
+//   * frames centred at c_t = 160 t, t < frame_count(n), the signal zero beyond its ends:
+//     X_k(t) = (1 / N_k) sum_n x[c_t + n - N_k / 2] w_k[n] exp(-2 pi i f_k n / fs);
+//   * log(|X_k|^2 + 1e-10), interpolated linearly in frequency (clamped at the ends) onto 256
+//     frequencies evenly spaced from fmin to 8000 Hz; orthonormal DCT-II, 20 coefficients (c0
+//     included); deltas and delta-deltas as for lfcc().
+// Computed with spectral kernels truncated to +-22 window bins of each centre (where the Hann
+// sidelobes fall below 3e-5 of the peak), so it matches the direct sums to about 1e-2.
+inline constexpr int kCqtBinsPerOctave = 96;
+inline constexpr double kCqtMinHz = 15.625;
+inline constexpr int kCqtBins = 864;
+inline constexpr int kCqtWindowCap = 16384;
+inline constexpr int kCqccLinearBins = 256;
+
+// Centre frequency f_k of CQT bin k in Hz.
+double cqt_bin_frequency(int k);
+// kCqtBins values of log(|X_k(frame)|^2 + 1e-10). Throws Error(Usage) as cqcc() does, or when frame
+// is not below frame_count(x.size()).
+std::vector<float> cqt_log_power(std::span<const float> x, int frame);
+// kFeatureRows x frame_count(x.size()); throws Error(Usage) when x has fewer than kFft / 2 + 1
+// samples.
+Features cqcc(std::span<const float> x);
+
 }  // namespace veritrace::audio

@@ -24,6 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "veritrace/audio.hpp"
 #include "veritrace/core.hpp"
 #include "veritrace/face.hpp"
 #include "veritrace/media.hpp"
@@ -146,6 +147,33 @@ struct VideoAnalysis {
   std::string audio_unavailable;
 };
 
+// Audio (audio files and the sound track of videos): the stream is decoded to 16 kHz mono and cut
+// into 4 s segments every 2 s (audio::Segmenter); each segment is checked for speech and, when it
+// has some, scored by every segment model (Detector::scores_segments) while the stream is read, so
+// memory does not grow with the samples, only by a few dozen bytes per segment.
+struct AudioSegment {
+  double start_s = 0.0, end_s = 0.0;  // end_s - start_s < 4 only for a clip shorter than 4 s (tiled)
+  bool speech = false;
+  std::string why_not;                // why the segment is not counted as speech
+  double active_share = 0.0;          // share of its 10 ms frames that are voice-active
+  std::vector<float> scores;          // one per AudioAnalysis::segment_models; NaN when not scored
+};
+struct AudioAnalysis {
+  media::AudioInfo info;
+  double analysed_s = 0.0;          // decoded duration
+  int64_t packets_rejected = 0;
+  double speech_s = 0.0;            // time covered by speech segments
+  bool truncated = false;           // stopped at EngineOptions::max_audio_s
+  std::vector<AudioSegment> segments;
+  std::vector<std::string> segment_models;
+};
+// What a segment model sees: one 4 s segment, its LFCC (audio::lfcc) and its speech frames.
+struct AudioSegmentInput {
+  std::span<const float> samples;
+  const audio::Features& lfcc;
+  std::span<const uint8_t> speech_frames;
+};
+
 // What every detector receives: the file's bytes and its decoded form, made once.
 struct Sample {
   std::string path;                   // as given by the caller
@@ -164,6 +192,10 @@ struct Sample {
   // Video files: the frames' faces and tracks (null for images and audio, or when the video
   // stream could not be decoded).
   const VideoAnalysis* video = nullptr;
+  // Audio files and videos with a sound track: the speech segments and their scores (null when
+  // there is no sound or no detector scores segments; audio_unavailable then says why).
+  const AudioAnalysis* audio = nullptr;
+  std::string audio_unavailable;
 };
 
 class Detector {
@@ -190,6 +222,14 @@ class Detector {
   virtual bool uses_landmarks() const { return false; }
   // Whether it reads the video's sound track level (VideoAnalysis::audio_level_db).
   virtual bool uses_audio() const { return false; }
+  // Segment models (the voice detectors): the engine calls score_segment() on every 4 s speech
+  // segment of the audio while it decodes; run() then aggregates AudioSegment::scores. Unset: the
+  // model cannot score this segment. Thread-safe like run().
+  virtual bool scores_segments() const { return false; }
+  virtual std::optional<double> score_segment(const AudioSegmentInput& segment) const {
+    (void)segment;
+    return std::nullopt;
+  }
   virtual double score_face(const media::Image& aligned_crop) const {
     (void)aligned_crop;
     return 0.0;
@@ -234,6 +274,8 @@ struct EngineOptions {
   double video_fps = 15.0;
   double max_video_s = 0.0;
   double face_model_fps = 5.0;  // how often face-level models score the faces (<= video_fps)
+  // Audio: analyse at most this many seconds (0 = all); videos' sound tracks follow max_video_s.
+  double max_audio_s = 0.0;
   // dlib's 68-point landmark model (eye and mouth signals); empty: face::LandmarkModel::default_path().
   std::string landmark_model;
 };
@@ -259,6 +301,8 @@ struct FileReport {
   std::string error_kind;                 // error_kind_name() of the error
   Verdict verdict = Verdict::NotApplicable;
   std::optional<double> score;            // fused P(synthetic or manipulated); unset: nothing applied
+  // The thresholds the verdict was read with (each kind of media has its own fusion model).
+  std::optional<Thresholds> thresholds;
   std::optional<std::string> generator;
   std::vector<std::string> reasons;       // plain sentences, most weighty first
   nlohmann::json provenance = nlohmann::json::object();
@@ -270,6 +314,8 @@ struct FileReport {
   double timing_ms = 0.0;
   // Video files: the stream and what was analysed (duration, frame rate, frames, faces).
   nlohmann::json video = nlohmann::json::object();
+  // Audio files and sound tracks: the stream and what was analysed (duration, rate, speech).
+  nlohmann::json audio = nlohmann::json::object();
   std::vector<KeyFrame> key_frames;
   // The analysed pixels as a small JPEG (long side <= 768) for HTML reports; filled only when
   // EngineOptions asks for it through analyze(..., keep_preview = true).

@@ -214,6 +214,10 @@ struct GroupMetrics {
   std::optional<Interval> tpr_ci;    // Wilson, when the group has positives
   std::optional<Interval> fpr_ci;    // Wilson, when the group has negatives
   std::optional<Eer> eer;            // with both classes only
+  // A group of one class only (one attack's fakes, or one source's real files): auc, auc_ci and
+  // eer are then measured against every file of the other class in the whole set (the ASVspoof
+  // per-attack convention), and this is true.
+  bool against_all_other_class = false;
   std::optional<double> ece;         // when every score is in [0, 1]
   std::optional<double> brier;       // when every score is in [0, 1]
 };

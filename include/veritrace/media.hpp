@@ -170,6 +170,14 @@ struct AudioInfo {
   std::string container;    // FFmpeg's demuxer name
 };
 
+// Which kinds of streams a container holds (opens it; reads its headers only). Both false when
+// FFmpeg cannot open it as an audio or video container. Cover art does not count as video.
+struct StreamKinds {
+  bool video = false;
+  bool audio = false;
+};
+StreamKinds probe_streams(const ByteSource& src);
+
 class AudioReader {
  public:
   // Throws Error(Unsupported) for a file without an audio stream, an unknown or refused container

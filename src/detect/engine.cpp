@@ -11,6 +11,7 @@
 #include <thread>
 #include <tuple>
 
+#include "detect/audio_pipeline.hpp"
 #include "detect/detectors/detectors.hpp"
 #include "detect/fusion.hpp"
 #include "detect/learned/onnx_detector.hpp"
@@ -161,13 +162,40 @@ struct Engine::Impl {
   }
   // `bytes` is the whole file, or empty when `file` is a video read from disk (streamed).
   void fuse_report(FileReport& report) const {
-    if (report.media_type == MediaType::Video && model->video) {
-      Thresholds t = model->video->thresholds;  // the video model's, unless the caller set them
+    const FusionModel* own = report.media_type == MediaType::Video   ? model->video.get()
+                             : report.media_type == MediaType::Audio ? model->audio.get()
+                                                                     : nullptr;
+    if (own) {
+      Thresholds t = own->thresholds;  // the media's own model's, unless the caller set them
       if (options.threshold) t.threshold = *options.threshold;
       if (options.unsure_band) t.unsure_band = *options.unsure_band;
-      fuse(*model->video, t, report);
+      fuse(*own, t, report);
+      report.thresholds = t;
     } else {
       fuse(*model, thresholds, report);
+      report.thresholds = thresholds;
+    }
+  }
+  std::vector<const Detector*> segment_models() const {
+    std::vector<const Detector*> out;
+    for (const auto& d : detectors)
+      if (d->scores_segments()) out.push_back(d.get());
+    return out;
+  }
+  // The sound of an audio file or a video's track, for the voice detectors: sample.audio on
+  // success, else sample.audio_unavailable says why.
+  void analyze_sound(std::unique_ptr<ByteSource> source, double max_s, AudioAnalysis& out, Sample& sample) const {
+    const auto models = segment_models();
+    if (models.empty()) {
+      sample.audio_unavailable = "no enabled detector analyses speech";
+      return;
+    }
+    try {
+      out = analyze_audio(std::move(source), max_s, models);
+      sample.audio = &out;
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::Usage || e.kind() == ErrorKind::Internal) throw;
+      sample.audio_unavailable = fmt::format("the sound cannot be analysed ({})", e.what());
     }
   }
   std::vector<const Detector*> face_models() const {
@@ -260,11 +288,15 @@ FileReport Engine::Impl::analyze(std::vector<uint8_t> bytes, const std::string& 
     report.media_type = media_type_of(kind.format, kind.mime);
     report.format = kind.mime.empty() ? "unknown" : kind.mime;
     const media::ImageFormat image_format = media::sniff_image_format(*source);
-    // Containers the format sniffer does not name (Matroska, WebM, AVI, MPEG-TS, ...).
-    if (report.media_type == MediaType::Image && image_format == media::ImageFormat::Unknown &&
-        media::probe_video(*source)) {
-      report.media_type = MediaType::Video;
-      if (report.format == "unknown") report.format = "video";
+    // Containers the format sniffer does not name (Matroska, WebM, AVI, MPEG-TS, Ogg, ...), and
+    // containers of video formats that hold only sound (M4A, audio-only Matroska or MP4).
+    if ((report.media_type == MediaType::Image && image_format == media::ImageFormat::Unknown) ||
+        report.media_type == MediaType::Video) {
+      const media::StreamKinds kinds = media::probe_streams(*source);
+      if (kinds.video) report.media_type = MediaType::Video;
+      else if (kinds.audio) report.media_type = MediaType::Audio;
+      if (report.format == "unknown" && report.media_type != MediaType::Image)
+        report.format = media_type_name(report.media_type);
     }
 
     media::Image image;
@@ -277,6 +309,7 @@ FileReport Engine::Impl::analyze(std::vector<uint8_t> bytes, const std::string& 
     sample.media_type = report.media_type;
     std::string no_pixels;  // why the content itself cannot be analysed, when it cannot
     VideoAnalysis video;
+    AudioAnalysis sound;
     if (report.media_type == MediaType::Video) {
       try {
         // A second reader over the same bytes: the pipeline owns its source, the detectors keep theirs.
@@ -291,12 +324,20 @@ FileReport Engine::Impl::analyze(std::vector<uint8_t> bytes, const std::string& 
         report.width = video.info.width;
         report.height = video.info.height;
         report.video = video_summary(video);
+        if (!video.info.has_audio) {
+          sample.audio_unavailable = "the video has no sound track";
+        } else {
+          analyze_sound(bytes.empty() ? open_file_source(name) : make_span_source(bytes, name), options.max_video_s, sound, sample);
+          if (sample.audio) report.audio = audio_summary(sound);
+        }
       } catch (const Error& e) {
         if (e.kind() == ErrorKind::Usage || e.kind() == ErrorKind::Internal) throw;
         no_pixels = fmt::format("the video stream cannot be analysed ({})", e.what());
       }
-    } else if (report.media_type != MediaType::Image) {
-      no_pixels = fmt::format("{} content analysis is not available yet", media_type_name(report.media_type));
+    } else if (report.media_type == MediaType::Audio) {
+      analyze_sound(bytes.empty() ? open_file_source(name) : make_span_source(bytes, name), options.max_audio_s, sound, sample);
+      if (sample.audio) report.audio = audio_summary(sound);
+      else no_pixels = sample.audio_unavailable;
     } else if (image_format == media::ImageFormat::Unknown) {
       no_pixels = kind.format == formats::Format::Unknown
                       ? "not a recognised image, video or audio file"
@@ -321,7 +362,7 @@ FileReport Engine::Impl::analyze(std::vector<uint8_t> bytes, const std::string& 
     }
     for (const auto& d : detectors) {
       if (!d->applies_to(report.media_type)) continue;
-      if (sample.image == nullptr && sample.video == nullptr && d->needs_pixels()) continue;
+      if (sample.image == nullptr && sample.video == nullptr && sample.audio == nullptr && d->needs_pixels()) continue;
       report.detectors.push_back(run_one(*d, sample));
     }
     if (!no_pixels.empty()) {
@@ -383,9 +424,12 @@ FileReport Engine::analyze_file(const std::string& path, bool keep_preview) cons
     if (std::filesystem::is_directory(path, ec)) throw Error(ErrorKind::Io, path + ": is a directory");
     auto src = open_file_source(path);
     if (src->size() == 0) throw Error(ErrorKind::Malformed, path + ": empty file (0 bytes)");
-    // Videos are streamed from disk (any length); everything else is read whole, within the limit.
+    // Videos and audio are streamed from disk (any length); everything else is read whole, within
+    // the limit.
     const formats::Detected kind = formats::detect(*src);
-    if (kind.mime.rfind("video/", 0) == 0 ||
+    if (kind.mime.rfind("video/", 0) == 0 || media_type_of(kind.format, kind.mime) == MediaType::Audio ||
+        (media::sniff_image_format(*src) == media::ImageFormat::Unknown && kind.format == formats::Format::Unknown &&
+         media::probe_streams(*src).audio) ||
         (media::sniff_image_format(*src) == media::ImageFormat::Unknown && kind.format == formats::Format::Unknown &&
          media::probe_video(*src)))
       return impl_->analyze({}, path, keep_preview, std::move(src));

@@ -47,6 +47,7 @@ FusionModel FusionModel::from_json(const nlohmann::json& j) {
       m.detectors[name] = c;
     }
     if (j.contains("video")) m.video = std::make_shared<const FusionModel>(from_json(j["video"]));
+  if (j.contains("audio")) m.audio = std::make_shared<const FusionModel>(from_json(j["audio"]));
     return m;
   } catch (const nlohmann::json::exception& e) {
     throw Error(ErrorKind::Internal, std::string("fusion model: ") + e.what());

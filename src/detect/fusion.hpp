@@ -36,6 +36,8 @@ struct FusionModel {
   // Videos are fused by their own model (the "video" object of fusion.json, same layout), fitted on
   // the video dev set; absent: videos use this one.
   std::shared_ptr<const FusionModel> video;
+  // Audio files likewise ("audio"), fitted on the audio dev set.
+  std::shared_ptr<const FusionModel> audio;
 
   static FusionModel from_json(const nlohmann::json& j);  // Error(Internal) when malformed
   static const FusionModel& shipped();                    // models/fusion.json

@@ -635,6 +635,21 @@ GroupedResult grouped_metrics(std::span<const Row> rows, const GroupedOptions& o
   for (const auto& [name, data] : by_group) {
     GroupMetrics m = metrics_of(data.first, data.second, options);
     m.group = name;
+    if (!m.auc && out.overall.positives > 0 && out.overall.negatives > 0) {
+      // One class only: measure it against every file of the other class.
+      const int own = m.positives > 0 ? 1 : 0;
+      std::vector<double> s = data.first;
+      std::vector<int> l = data.second;
+      for (size_t i = 0; i < all_s.size(); ++i)
+        if (all_l[i] != own) {
+          s.push_back(all_s[i]);
+          l.push_back(all_l[i]);
+        }
+      m.auc = roc_auc(s, l);
+      m.auc_ci = auc_ci(s, l, options.bootstrap);
+      m.eer = equal_error_rate(s, l);
+      m.against_all_other_class = true;
+    }
     out.groups.push_back(std::move(m));
   }
   return out;

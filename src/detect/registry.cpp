@@ -48,6 +48,10 @@ const std::vector<DetectorInfo>& builtin_detectors() {
        [](const EngineOptions&) { return make_lipsync_detector(); }},
       {"seam_flicker", "Video: frame-to-frame colour jitter at the rim of the main face, where a swapped face is blended in", true,
        [](const EngineOptions&) { return make_seam_flicker_detector(); }},
+      {"voice_gmm", "Audio: LFCC Gaussian-mixture reference, bona fide vs spoofed speech (the ASVspoof baseline)", true,
+       [](const EngineOptions&) { return make_voice_gmm_detector(); }},
+      {"voice_lcnn", "Audio: learned detector of synthetic and cloned voices (light CNN on LFCC)", true,
+       [](const EngineOptions&) { return make_voice_lcnn_detector(); }},
   });
   return list;
 }

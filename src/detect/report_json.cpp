@@ -126,6 +126,7 @@ nlohmann::json to_json(const FileReport& r) {
     j["segments"] = segments;
   }
   if (!r.video.empty()) j["video"] = r.video;
+  if (!r.audio.empty()) j["audio"] = r.audio;
   if (r.media_type == MediaType::Video) {
     json keys = json::array();
     for (const auto& k : r.key_frames) {

@@ -200,6 +200,26 @@ struct AudioReader::Impl {
   }
 };
 
+StreamKinds probe_streams(const ByteSource& src) {
+  StreamKinds kinds;
+  try {
+    ffio::quiet();
+    // The audio demuxers plus the video-only ones the video reader accepts.
+    const std::string demuxers = std::string(kAudioDemuxers) + ",h264,hevc,m4v,ivf,yuv4mpegpipe";
+    ffio::Input input(src, demuxers.c_str(), "a container");
+    const AVFormatContext* fmt = input.fmt();
+    for (unsigned i = 0; i < fmt->nb_streams; ++i) {
+      const AVStream* st = fmt->streams[i];
+      if (st->codecpar->codec_type == AVMEDIA_TYPE_AUDIO) kinds.audio = true;
+      // Cover art of a song is a still picture, not a video.
+      if (st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO && !(st->disposition & AV_DISPOSITION_ATTACHED_PIC)) kinds.video = true;
+    }
+  } catch (const Error&) {
+    return {};
+  }
+  return kinds;
+}
+
 AudioReader::AudioReader(std::unique_ptr<ByteSource> source, const AudioOptions& options) : impl_(std::make_unique<Impl>()) {
   if (!source) throw Error(ErrorKind::Usage, "AudioReader: no source");
   impl_->source = std::move(source);

@@ -149,6 +149,19 @@ const std::map<std::string, DetectorWords, std::less<>>& detector_words() {
         "scored on every face it finds (in videos, several times a second).",
         "Trained on real faces blended with themselves, not on any particular face-swap tool; heavy compression, "
         "make-up, masks and unusual lighting can mislead it."}},
+      {"voice_gmm",
+       {"Voice statistics (audio)",
+        "Compares the fine shape of the voice's spectrum, every 10 ms, with a statistical model of real "
+        "recorded speech and one of synthesised speech (the classic reference method of voice anti-spoofing).",
+        "Trained on a small set of studio-quality English read speech and older speech synthesisers; phone "
+        "lines, noise, other languages and recent voice-cloning systems can mislead it: supporting evidence "
+        "only."}},
+      {"voice_lcnn",
+       {"Cloned or synthetic voice (audio)",
+        "A small network trained to spot the traces that speech synthesisers and voice converters leave in "
+        "the spectrum of a voice, scored on every 4-second stretch of speech.",
+        "Trained here on little data (studio English read speech, older synthesisers, and sounds we made); "
+        "it has not seen today's commercial voice-cloning systems, and compression or noise weaken it."}},
       {"copy_move",
        {"Copied regions",
         "Looks for parts of the picture that were copied and pasted elsewhere in the same picture.",

@@ -102,6 +102,9 @@ std::string meta_line(const FileReport& r) {
   if (!format.empty()) parts.push_back(esc(upper(format)) + " " + media_words(r.media_type));
   else parts.push_back(media_words(r.media_type));
   if (r.width > 0 && r.height > 0) parts.push_back(fmt::format("{} \u00D7 {} pixels", r.width, r.height));
+  if (r.media_type == detect::MediaType::Audio && r.audio.contains("analysed_s"))
+    parts.push_back(fmt::format("{:.1f} s of sound, {:.1f} s of it speech", r.audio.value("analysed_s", 0.0),
+                                r.audio.value("speech_s", 0.0)));
   if (std::isfinite(r.timing_ms) && r.timing_ms > 0) parts.push_back(fmt::format("checked in {:.0f} ms", r.timing_ms));
   std::string s;
   for (const auto& p : parts) s += (s.empty() ? "" : " \u00B7 ") + p;
@@ -461,7 +464,9 @@ std::string no_credentials_note(const FileReport& r) {
 
 // ---- one file ----
 
-std::string file_section(const FileReport& r, size_t index, bool batch, const HtmlOptions& o, bool& images_left) {
+std::string file_section(const FileReport& r, size_t index, bool batch, const HtmlOptions& options, bool& images_left) {
+  HtmlOptions o = options;  // the file's own thresholds (pictures, videos and sound each have theirs)
+  if (r.thresholds) o.thresholds = *r.thresholds;
   std::string s = fmt::format("<section class=\"file card\" id=\"{}\">", file_id(index));
   const PathParts pp = split_path(r.path);
   s += fmt::format("<h2><span class=\"idx\">{}</span><span class=\"path\">{}</span></h2>", index + 1, pp.name);
@@ -507,6 +512,13 @@ std::string file_section(const FileReport& r, size_t index, bool batch, const Ht
       s += "<h3>Key moments</h3><p class=\"explain\">The frames where the video checks scored highest, with the face "
            "they measured (boxed) and the aligned crop the face checks see.</p>" + keys;
   }
+  if (r.media_type == detect::MediaType::Audio) {
+    const double duration = r.audio.value("analysed_s", 0.0);
+    if (const std::string tl = detail::timeline_svg(r.detectors, duration); !tl.empty())
+      s += "<h3>Over time</h3><p class=\"explain\">How each voice check scored every 4-second stretch of speech "
+           "(each line on its own scale; higher is more suspicious). Stretches without speech are not scored.</p>"
+           "<figure>" + tl + "</figure>";
+  }
   s += gallery(r, pic);
   s += caveats(r);
   if (batch) s += "<p><a class=\"top-link\" href=\"#summary\">\u2191 back to the summary</a></p>";
@@ -543,7 +555,19 @@ std::string summary_table(const std::vector<FileReport>& reports) {
       reports.size(), line, rows);
 }
 
-std::string howto(const HtmlOptions& o) {
+std::string howto(const HtmlOptions& o, bool mixed_thresholds) {
+  if (mixed_thresholds)
+    return "<aside class=\"howto\"><h2>How to read this report</h2><ul>"
+           "<li>Each file gets one verdict, in words and with a symbol: <span class=\"badge v-flag\">\u25B2 Flagged</span> "
+           "(likely AI-generated or likely manipulated), <span class=\"badge v-unsure\">? Unsure</span>, "
+           "<span class=\"badge v-none\">\u25CB Nothing found</span> or <span class=\"badge v-na\">\u2013 Not "
+           "applicable</span>.</li>"
+           "<li>The <strong>score</strong> (0 to 1) combines every check. Where a file is flagged or \u201Cunsure\u201D "
+           "depends on the kind of file (pictures, videos and sound are each calibrated on their own): each file's "
+           "gauge shows its zones. A signed record or a generator's watermark can decide the verdict on its own.</li>"
+           "<li>No automatic check is certain. \u201CNothing found\u201D never proves a file is authentic; a flag is a "
+           "reason to investigate. The \u201CLimits\u201D part of each file says what the checks can miss.</li>"
+           "</ul></aside>";
   const double lo = std::clamp(o.thresholds.threshold - o.thresholds.unsure_band, 0.0, 1.0);
   const double hi = std::clamp(o.thresholds.threshold + o.thresholds.unsure_band, 0.0, 1.0);
   return fmt::format(
@@ -598,7 +622,17 @@ std::string detect_html(const std::vector<FileReport>& reports, const HtmlOption
   if (!o.generated_at.empty()) sub += " \u00B7 generated " + esc(o.generated_at);
   if (!o.tool_version.empty()) sub += " \u00B7 " + esc(o.tool_version);
   s += sub + "</p></header>";
-  s += howto(o);
+  // One set of thresholds for every file (then the legend states it), or several.
+  HtmlOptions legend = o;
+  bool mixed = false, first = true;
+  for (const auto& r : reports) {
+    if (r.error || !r.thresholds) continue;
+    if (first) legend.thresholds = *r.thresholds;
+    else if (r.thresholds->threshold != legend.thresholds.threshold || r.thresholds->unsure_band != legend.thresholds.unsure_band)
+      mixed = true;
+    first = false;
+  }
+  s += howto(legend, mixed);
   const bool batch = reports.size() > 1;
   if (batch) s += summary_table(reports);
   if (reports.empty()) s += "<section class=\"card\"><p>No file was checked.</p></section>";

@@ -2,6 +2,9 @@
 // the engine makes them through builtin_detectors() (src/detect/registry.cpp).
 #pragma once
 #include <memory>
+#include <span>
+#include <string>
+#include <vector>
 
 #include "veritrace/detect.hpp"
 
@@ -25,5 +28,19 @@ std::unique_ptr<Detector> make_rppg_detector();        // "rppg"        (rppg.cp
 std::unique_ptr<Detector> make_blink_detector();       // "blink"       (blink.cpp)
 std::unique_ptr<Detector> make_lipsync_detector();     // "lipsync"     (lipsync.cpp)
 std::unique_ptr<Detector> make_seam_flicker_detector(); // "seam_flicker" (seam_flicker.cpp)
+// Audio (files and sound tracks): segment models over 4 s speech segments (audio_pipeline.hpp).
+std::unique_ptr<Detector> make_voice_gmm_detector();   // "voice_gmm"   (voice_gmm.cpp), shipped model
+std::unique_ptr<Detector> make_voice_gmm_detector(const audio::GmmPair& model);
+struct VoiceNetSpec {  // models/voice/lcnn.json
+  std::string name, version;
+  int frames = 0;
+  std::vector<float> mean, std;  // per LFCC row
+  int output_index = 0;
+};
+VoiceNetSpec parse_voice_net_spec(const nlohmann::json& sidecar);  // Error(Malformed) when bad
+std::unique_ptr<Detector> make_voice_lcnn_detector();  // "voice_lcnn"  (voice_lcnn.cpp), shipped model
+std::unique_ptr<Detector> make_voice_lcnn_detector(const VoiceNetSpec& spec, std::vector<uint8_t> onnx);  // Error(Malformed)
+enum class VoiceFile { GmmJson, LcnnOnnx, LcnnSidecar };
+std::span<const unsigned char> builtin_voice_file(VoiceFile which);  // voice_models.cpp
 
 }  // namespace veritrace::detect
