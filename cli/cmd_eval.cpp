@@ -201,6 +201,10 @@ int run_eval(const EvalArgs& args) {
     evaluate::PixelAccumulator pixels({.bins = 1024, .threshold = pixel_threshold});
     std::map<std::string, evaluate::PixelAccumulator> detector_pixels;
     size_t unreadable = 0, no_score = 0, masks = 0;
+    // The flag threshold the set's verdicts were read with (pictures, videos and sound each have
+    // their own fusion model); the engine's when the set mixes them.
+    std::optional<double> set_flag;
+    bool mixed_flags = false;
     std::string set_name = fs::path(tsv).parent_path().filename().string();
     if (set_name.empty()) set_name = tsv;
 
@@ -228,6 +232,11 @@ int run_eval(const EvalArgs& args) {
       if (scores_out) {
         const std::string text = line.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
         scores_out->write(std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+      }
+      if (r.thresholds) {
+        const double f = r.thresholds->threshold + r.thresholds->unsure_band;
+        if (!set_flag) set_flag = f;
+        else if (*set_flag != f) mixed_flags = true;
       }
       if (!r.score) {
         ++no_score;
@@ -265,7 +274,8 @@ int run_eval(const EvalArgs& args) {
     });
 
     evaluate::GroupedOptions gopts;
-    gopts.threshold = flag_threshold;
+    const double set_flag_threshold = set_flag && !mixed_flags ? *set_flag : flag_threshold;
+    gopts.threshold = set_flag_threshold;
     gopts.bootstrap.replicates = args.bootstrap;
     const evaluate::GroupedResult result = evaluate::grouped_metrics(fused_rows, gopts);
     // Rates of the verdict itself (rules included): flagged = synthetic or manipulated.
@@ -317,7 +327,7 @@ int run_eval(const EvalArgs& args) {
     if (!args.json_out) {
       std::string out = fmt::format("{} ({} files{}{}; flagged = synthetic/manipulated verdict, score >= {:.2f} or a provenance rule)\n",
                                     tsv, rows.size(), args.normalize ? ", normalised" : "",
-                                    unreadable ? fmt::format(", {} unreadable", unreadable) : "", flag_threshold);
+                                    unreadable ? fmt::format(", {} unreadable", unreadable) : "", set_flag_threshold);
       out += group_line(result.overall, "all (fused score)");
       out += fmt::format("  {:<22} detection rate {} {}  false-positive rate {} {}\n", "verdict", fmt_opt(flagged.tpr),
                          fmt_ci(evaluate::wilson_interval(flagged.tp, flagged.tp + flagged.fn)), fmt_opt(flagged.fpr),

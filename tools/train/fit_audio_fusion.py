@@ -2,19 +2,22 @@
 """Fit the audio fusion model (the "audio" object of models/fusion.json; the voice detectors also
 join the "video" object) and cross-validate it.
 
-Input: tools/train/voice/oof_scores.tsv (columns file, label, attack, detector, condition, score),
-the voice detectors' out-of-fold clip scores from tools/train/voice/crossval.py: no fake is scored
-by a detector that trained on its attack family, no real clip by one that trained on it.
+Input: tools/train/voice/oof_scores.tsv (columns file, label, attack, detector, condition, model,
+score), the voice detectors' out-of-fold scores from tools/train/voice/crossval.py: a fake is scored
+by models that never saw its attack family, a real clip by models that never saw it ("model" names
+the held-out family; "pooled" is a real clip's mean over the families' models).
 Method (docs/detection-audio.md):
   1. Per voice detector, Platt calibration p = sigmoid(a * raw + b); one joint logistic head over
-     the detectors' logit(p), weights >= 0, L2 1.0.
-  2. The fusion itself is cross-validated the same way: leave one attack family out for the fakes,
-     and the real clips split into as many folds as there are families (fold i held out with
-     family i). Figures: EER and AUC per family (its fakes against every real clip's out-of-fold
-     fused score), their mean, and 95% bootstrap intervals.
-  3. The shipped model is fitted on every clip. Its thresholds come from the out-of-fold fused
-     scores of the real clips: flagged at or above their 95th percentile, "unsure" from their 75th
-     percentile up to that, so that about 5% of real speech is flagged and 20% reads "unsure".
+     the detectors' logit(p), weights >= 0, L2 1.0. Fitted on the fakes' scores and the real
+     clips' pooled scores.
+  2. The fusion is cross-validated the same way: for each attack family F and each of 5 folds of
+     real clips, it is fitted without F's fakes and without that fold, then scores F's fakes and
+     the fold's reals as F's models scored them. Figures per family (its fakes against every real
+     clip): EER and AUC with 95% bootstrap intervals, and their mean over families (with and
+     without the espeak-ng sanity group); the same for MP3 64k and Opus 16k round trips of the
+     test clips (fusion fitted on clean scores).
+  3. The shipped thresholds come from the out-of-fold fused scores of the real clips: flagged at
+     or above their 95th percentile, "unsure" from their 75th percentile up to that.
 Only numpy; never needed at run time.
 
   python3 tools/train/fit_audio_fusion.py tools/train/voice/oof_scores.tsv --fusion models/fusion.json \
@@ -50,7 +53,9 @@ def family(attack):
 
 
 def load(path, condition):
-    clips = {}
+    """{(file, model): row} for one condition; a row holds both detectors' scores by the models of
+    that fold ("model" is the held-out attack family, or "pooled" for a real clip's mean over them)."""
+    rows = {}
     with open(path, newline="") as f:
         for r in csv.DictReader(f, delimiter="\t"):
             if r["condition"] != condition:
@@ -58,11 +63,11 @@ def load(path, condition):
             d = ALIASES.get(r["detector"])
             if d is None:
                 continue
-            c = clips.setdefault(r["file"], {"file": r["file"], "y": int(r["label"] in ("fake", "spoof", "1")),
-                                             "family": family(r["attack"]), "x": {}})
+            key = (r["file"], r["model"])
+            c = rows.setdefault(key, {"file": r["file"], "model": r["model"], "y": int(r["label"] in ("fake", "spoof", "1")),
+                                      "family": family(r["attack"]), "x": {}})
             c["x"][d] = float(r["score"])
-    rows = [c for c in clips.values() if all(d in c["x"] for d in DETECTORS)]
-    return sorted(rows, key=lambda c: c["file"])
+    return {k: c for k, c in rows.items() if all(d in c["x"] for d in DETECTORS)}
 
 
 def fit(rows):
@@ -122,38 +127,71 @@ def boot(y, s, stat, reps=2000, seed=0):
     return [float(np.percentile(vals, 2.5)), float(np.percentile(vals, 97.5))]
 
 
-def cross_validate(rows):
-    families = sorted({r["family"] for r in rows if r["family"]})
-    reals = [r for r in rows if r["y"] == 0]
-    real_fold = {r["file"]: i % len(families) for i, r in enumerate(reals)}
-    oof = {}
-    for i, fam in enumerate(families):
-        train = [r for r in rows if (r["y"] == 1 and r["family"] != fam) or (r["y"] == 0 and real_fold[r["file"]] != i)]
-        m = fit(train)
-        for r in rows:
-            if (r["y"] == 1 and r["family"] == fam) or (r["y"] == 0 and real_fold[r["file"]] == i):
-                oof[r["file"]] = predict(m, r)
-    return families, oof
+REAL_FOLDS = 5
 
 
-def figures(rows, scores, families):
-    real_s = [scores[r["file"]] for r in rows if r["y"] == 0]
-    out = {"families": {}}
-    eers = []
+def real_fold(file):
+    return sum(file.encode()) % REAL_FOLDS
+
+
+def training_rows(table, exclude_family, exclude_fold):
+    """Fakes of the other families (scored by their own fold's models) and the real clips outside
+    one fold (their pooled out-of-fold score)."""
+    return [r for (f, m), r in table.items()
+            if (r["y"] == 1 and r["family"] != exclude_family and m == r["family"])
+            or (r["y"] == 0 and m == "pooled" and real_fold(f) != exclude_fold)]
+
+
+def cross_validate(clean, table):
+    """Per attack family F and real fold k: the fusion fitted without F's fakes and fold k's reals
+    scores F's fakes and fold k's reals as family F's models scored them. Returns per family the
+    test scores {file: fused}: fakes averaged over the real folds."""
+    families = sorted({r["family"] for r in clean.values() if r["family"]})
+    out = {}
     for fam in families:
-        fake_s = [scores[r["file"]] for r in rows if r["family"] == fam]
+        fake_scores, real_scores = {}, {}
+        for k in range(REAL_FOLDS):
+            m = fit(training_rows(clean, fam, k))
+            for (f, model), r in table.items():
+                if model != fam:
+                    continue
+                if r["y"] == 1 and r["family"] == fam:
+                    fake_scores.setdefault(f, []).append(predict(m, r))
+                elif r["y"] == 0 and real_fold(f) == k:
+                    real_scores[f] = predict(m, r)
+        out[fam] = {"fake": {f: float(np.mean(v)) for f, v in fake_scores.items()}, "real": real_scores}
+    return families, out
+
+
+def figures(per_family, families):
+    out = {"families": {}}
+    eers, aucs = [], []
+    for fam in families:
+        real_s = list(per_family[fam]["real"].values())
+        fake_s = list(per_family[fam]["fake"].values())
         y = [0] * len(real_s) + [1] * len(fake_s)
         s = real_s + fake_s
-        e = eer(y, s)
+        e, a = eer(y, s), auc(y, s)
         eers.append(e)
-        out["families"][fam] = {"fakes": len(fake_s), "eer": e, "eer_ci": boot(y, s, eer), "auc": auc(y, s), "auc_ci": boot(y, s, auc)}
+        aucs.append(a)
+        out["families"][fam] = {"fakes": len(fake_s), "reals": len(real_s), "eer": e, "eer_ci": boot(y, s, eer),
+                                "auc": a, "auc_ci": boot(y, s, auc)}
     out["mean_family_eer"] = float(np.mean(eers))
-    no_espeak = [e for f, e in zip(families, eers) if f != "espeak-ng"]
-    out["mean_family_eer_without_espeak"] = float(np.mean(no_espeak))
-    y = [r["y"] for r in rows]
-    s = [scores[r["file"]] for r in rows]
-    out["pooled"] = {"eer": eer(y, s), "eer_ci": boot(y, s, eer), "auc": auc(y, s), "auc_ci": boot(y, s, auc)}
+    out["mean_family_auc"] = float(np.mean(aucs))
+    keep = [i for i, f in enumerate(families) if f != "espeak-ng"]
+    out["mean_family_eer_without_espeak"] = float(np.mean([eers[i] for i in keep]))
+    out["mean_family_auc_without_espeak"] = float(np.mean([aucs[i] for i in keep]))
     return out
+
+
+def single_detector(table, d):
+    """A detector's own out-of-fold scores in the same per-family layout (no fusion)."""
+    families = sorted({r["family"] for r in table.values() if r["family"]})
+    out = {}
+    for fam in families:
+        out[fam] = {"fake": {f: r["x"][d] for (f, m), r in table.items() if r["y"] == 1 and r["family"] == fam and m == fam},
+                    "real": {f: r["x"][d] for (f, m), r in table.items() if r["y"] == 0 and m == fam}}
+    return families, out
 
 
 def main():
@@ -162,27 +200,31 @@ def main():
     ap.add_argument("--fusion", help="models/fusion.json to update")
     ap.add_argument("--report", help="write the cross-validated figures here")
     args = ap.parse_args()
-    rows = load(args.oof, "clean")
-    families, oof = cross_validate(rows)
-    report = {"clips": len(rows), "fused": figures(rows, oof, families)}
-    for d in DETECTORS:  # each detector's own out-of-fold score, for comparison
-        report[d] = figures(rows, {r["file"]: r["x"][d] for r in rows}, families)
-    real_oof = np.array([oof[r["file"]] for r in rows if r["y"] == 0])
+    clean = load(args.oof, "clean")
+    report = {"protocol": __doc__.split("Method (docs/detection-audio.md):")[1].split("Only numpy")[0].strip()}
+    families, per = cross_validate(clean, clean)
+    report["fused"] = figures(per, families)
+    for d in DETECTORS:
+        report[d] = figures(single_detector(clean, d)[1], families)
+    for cond in ("mp3", "opus"):
+        table = load(args.oof, cond)
+        if table:
+            _, cper = cross_validate(clean, table)
+            report[cond] = {"fused": figures(cper, families)}
+            for d in DETECTORS:
+                report[cond][d] = figures(single_detector(table, d)[1], families)
+    real_oof = np.array([v for fam in families for v in per[fam]["real"].values()])
+    fake_oof = np.array([v for fam in families for v in per[fam]["fake"].values()])
     lo, hi = float(np.percentile(real_oof, 75)), float(np.percentile(real_oof, 95))
     threshold, band = 0.5 * (lo + hi), 0.5 * (hi - lo)
-    fake_oof = np.array([oof[r["file"]] for r in rows if r["y"] == 1])
     report["thresholds"] = {"threshold": threshold, "unsure_band": band,
                             "oof_real_flagged": float(np.mean(real_oof >= hi)),
                             "oof_real_unsure": float(np.mean((real_oof >= lo) & (real_oof < hi))),
                             "oof_fake_flagged": float(np.mean(fake_oof >= hi)),
                             "oof_fake_unsure": float(np.mean((fake_oof >= lo) & (fake_oof < hi)))}
-    for cond in ("mp3", "opus"):  # the round-tripped test clips through the clean-fitted fusion folds
-        crow = load(args.oof, cond)
-        if crow:
-            fams, coof = cross_validate_apply(rows, crow)
-            report[cond] = figures(crow, coof, fams)
-    final = fit(rows)
-    print(json.dumps(report, indent=1))
+    final = fit(training_rows(clean, None, -1))
+    report["shipped"] = final
+    print(json.dumps({k: v for k, v in report.items() if k != "protocol"}, indent=1))
     if args.report:
         with open(args.report, "w") as f:
             json.dump(report, f, indent=1)
@@ -194,9 +236,8 @@ def main():
                  "heads": {"joint": {"intercept": final["intercept"]}}, "detectors": {}}
         for d in DETECTORS:
             c = final["detectors"][d]
-            fam = report[d]
             audio["detectors"][d] = {"weight": c["weight"], "impute": 0.0, "calibration": {"a": c["a"], "b": c["b"]},
-                                     "reliability": "Cross-validated (leave one attack family out) on 99 studio-quality English clips: mean EER %.0f%%; not tested on current voice-cloning systems." % (100 * fam["mean_family_eer"])}
+                                     "reliability": "Cross-validated leaving one attack family out, on 99 studio-quality English clips of older synthesisers: mean EER %.0f%% alone; not tested on current voice-cloning systems." % (100 * report[d]["mean_family_eer"])}
         fusion["audio"] = audio
         # Videos with speech: the same calibrated voice evidence joins the video model; impute 0
         # keeps videos without sound where they were.
@@ -205,23 +246,6 @@ def main():
         with open(args.fusion, "w") as f:
             json.dump(fusion, f, indent=2)
             f.write("\n")
-
-
-def cross_validate_apply(clean_rows, cond_rows):
-    """Round-trip figures: the fusion folds fitted on clean clips, applied to the round-tripped test clips."""
-    families = sorted({r["family"] for r in clean_rows if r["family"]})
-    reals = [r for r in clean_rows if r["y"] == 0]
-    real_fold = {r["file"]: i % len(families) for i, r in enumerate(reals)}
-    by_file = {r["file"]: r for r in cond_rows}
-    oof = {}
-    for i, fam in enumerate(families):
-        train = [r for r in clean_rows if (r["y"] == 1 and r["family"] != fam) or (r["y"] == 0 and real_fold[r["file"]] != i)]
-        m = fit(train)
-        for r in clean_rows:
-            if r["file"] in by_file and ((r["y"] == 1 and r["family"] == fam) or (r["y"] == 0 and real_fold[r["file"]] == i)):
-                oof[r["file"]] = predict(m, by_file[r["file"]])
-    rows = [r for r in cond_rows if r["file"] in oof]
-    return families, oof if rows else {}
 
 
 if __name__ == "__main__":
