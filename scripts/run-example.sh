@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# README command 1: set up (packages + build), then ask `veritrace detect` about the four example
+# README command 1: set up (packages + build), then ask `veritrace detect` about the five example
 # files (examples/README.md): an AI-labelled signed image, an image carrying SDXL's generator
-# watermark, a photo with a cloned (copy-move) region and an unedited photo. Prints each command
-# and its text verdict, writes one HTML report for all four to build/example-report.html, and
+# watermark, a photo with a cloned (copy-move) region, an unedited photo and a synthetic voice.
+# Prints each command and its text verdict, writes one HTML report for all five to
+# build/example-report.html, and
 # ends with a short read of the signed example's Content Credentials.
 #
-#   bash scripts/run-example.sh [FILE...]    # default: the four examples
+#   bash scripts/run-example.sh [FILE...]    # default: the five examples
 #
 # The trust anchor examples/test-root.pem is a TEST root: never trust it outside tests.
 # `veritrace detect` exits 1 when a file is flagged (synthetic or manipulated): expected here.
@@ -17,7 +18,7 @@ report=build/example-report.html
 if [ $# -gt 0 ]; then
   files=("$@")
 else
-  files=(examples/ai-generated-es256.jpg examples/sdxl-watermarked.png examples/copy-move.jpg examples/real-photo.jpg)
+  files=(examples/ai-generated-es256.jpg examples/sdxl-watermarked.png examples/copy-move.jpg examples/real-photo.jpg examples/synthetic-voice.flac)
 fi
 
 bash scripts/setup.sh --target veritrace_cli   # the CLI only: tests are built by test.sh

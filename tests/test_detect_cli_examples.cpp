@@ -1,7 +1,7 @@
-// The four example files of README command 1 (examples/README.md) give the verdicts the README
+// The five example files of README command 1 (examples/README.md) give the verdicts the README
 // promises, through the CLI as a user runs it: the AI-labelled signed image and the SDXL-marked
 // image are synthetic, the clone edit is manipulated with both copies of the region located, the
-// unedited photo is not flagged.
+// unedited photo is not flagged, the synthetic voice is synthetic with its speech segments.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -95,4 +95,20 @@ TEST(DetectExamples, RealPhotoIsNotFlagged) {
   ASSERT_NE(cm, nullptr);
   EXPECT_FALSE((*cm)["evidence"].contains("regions") && !(*cm)["evidence"]["regions"].empty())
       << (*cm)["evidence"].dump();
+}
+
+TEST(DetectExamples, SyntheticVoiceIsSyntheticWithItsSpeechSegments) {
+  const Answer a = detect("synthetic-voice.flac");
+  ASSERT_EQ(a.code, 1) << a.err;  // flagged
+  ASSERT_TRUE(a.json.is_object()) << a.out;
+  const auto& r = a.json;
+  EXPECT_EQ(r["media_type"], "audio");
+  EXPECT_EQ(r["verdict"], "synthetic");
+  EXPECT_EQ(r["audio"]["speech_segments"], 3);
+  const auto* gmm = detector(r, "voice_gmm");
+  ASSERT_NE(gmm, nullptr);
+  EXPECT_EQ((*gmm)["status"], "applied");
+  size_t speech = 0;
+  for (const auto& s : r["segments"]) speech += s["label"] == "speech";
+  EXPECT_EQ(speech, 6u);  // 3 segments x 2 voice detectors
 }
