@@ -83,6 +83,8 @@ TEST(DetectAudio, EveryContainerIsDecodedAndItsSpeechScored) {
       EXPECT_FALSE(d->evidence.time_ranges.empty());
     }
     EXPECT_TRUE(r.score) << "a file whose speech was scored has a fused score";
+    // The voice evidence is calibrated and fused for sound files and for videos alike.
+    EXPECT_TRUE(find(r, "voice_gmm")->probability) << "the fusion model calibrates voice_gmm";
   }
 }
 

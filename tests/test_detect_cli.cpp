@@ -5,6 +5,7 @@
 #include <set>
 #include <nlohmann/json.hpp>
 
+#include "support/synthetic_sound.hpp"
 #include "support/test_images.hpp"
 #include "support/test_support.hpp"
 #include "veritrace/media.hpp"
@@ -177,4 +178,29 @@ TEST(CliDetect, HeatmapsAreGreyPngsOfTheInputSizeWithUniqueNames) {
     EXPECT_EQ(fs::path(path).parent_path(), maps);
   }
   EXPECT_EQ(names.size(), 2u);
+}
+
+// Sound in a batch: speech is scored, a file without speech is not applicable (exit 0 for it), a
+// broken or empty audio file is an error for that file only (exit 3 for the run), the rest goes on.
+TEST(CliDetect, AudioBatchGoesOnPastBadSoundFiles) {
+  vt_test::TempDir dir;
+  const fs::path speech = dir.path() / "a_speech.wav", silence = dir.path() / "b_silence.wav",
+                 empty = dir.path() / "c_empty.mp3", junk = dir.path() / "d_junk.flac";
+  vt_test::sound::write_wav16(speech, vt_test::sound::speech_like(5.0, 11));
+  vt_test::sound::write_wav16(silence, std::vector<float>(16000 * 3, 0.0f));
+  vt_test::write_file(empty, {});
+  vt_test::write_file(junk, {'f', 'L', 'a', 'C', 0, 0, 0, 34, 1, 2, 3});
+  const Cmd c = detect(shell_quote(dir.path().string()) + " --json");
+  EXPECT_EQ(c.code, 3) << c.err;
+  ASSERT_TRUE(c.json.is_array()) << c.out;
+  ASSERT_EQ(c.json.size(), 4u);
+  EXPECT_EQ(c.json[0]["media_type"], "audio");
+  EXPECT_TRUE(c.json[0]["score"].is_number());
+  EXPECT_GE(c.json[0]["audio"]["speech_segments"].get<int>(), 1);
+  EXPECT_EQ(c.json[1]["verdict"], "not_applicable");
+  EXPECT_TRUE(c.json[1]["score"].is_null());
+  for (size_t i = 2; i < 4; ++i) {
+    EXPECT_TRUE(c.json[i]["error"].is_object()) << c.json[i].dump();
+    EXPECT_FALSE(c.json[i]["error"]["message"].get<std::string>().empty());
+  }
 }
