@@ -224,6 +224,14 @@ TEST(DetectAudio, TenHourFileInBoundedMemory) {
   ASSERT_FALSE(r.error) << *r.error;
   EXPECT_NEAR(r.audio.at("analysed_s").get<double>(), 36000.0, 0.01);
   EXPECT_EQ(r.verdict, det::Verdict::NotApplicable);
-  EXPECT_LT(grown_mb, 300) << "peak memory grew by " << grown_mb << " MB";
+  // AddressSanitizer keeps freed blocks in quarantine (256 MB by default) and adds shadow memory,
+  // so its bound is looser; either is far below the 2.3 GB of decoded samples a non-streaming
+  // reader would hold.
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr long kBoundMb = 1000;
+#else
+  constexpr long kBoundMb = 300;
+#endif
+  EXPECT_LT(grown_mb, kBoundMb) << "peak memory grew by " << grown_mb << " MB";
 }
 

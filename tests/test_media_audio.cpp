@@ -2,6 +2,8 @@
 // FFmpeg's libraries as mono float at a fixed rate: length, pitch, level, timing, and bad input.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
 #include <cmath>
 
 #include "support/test_support.hpp"
@@ -120,4 +122,41 @@ TEST(Audio, BadInputIsAnErrorNotACrash) {
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::Malformed) << e.what();
   }
+}
+
+// Found by fuzz_audio: a stream whose frames change layout mid-way made the resampler read a
+// plane that was not there (a crash). The resampler is now made again for the new layout.
+TEST(Audio, FramesThatChangeLayoutMidStreamAreNotACrash) {
+  for (const char* name : {"layout-change-1.bin", "layout-change-2.bin"}) {
+    SCOPED_TRACE(name);
+    const auto bytes = vt_test::read_file(vt_test::source_dir() / "fuzz" / "corpus" / "audio" / name);
+    try {
+      media::AudioReader reader(make_span_source(bytes, name), {.sample_rate = 8000, .max_duration_s = 2.0});
+      std::vector<float> block;
+      int64_t total = 0;
+      while (reader.next(block)) total += static_cast<int64_t>(block.size());
+      EXPECT_LE(total, 16000);
+    } catch (const Error& e) {
+      EXPECT_FALSE(std::string(e.what()).empty());
+    }
+  }
+}
+
+// Found by fuzz_audio: a 4 KB WAV whose LIST chunk claims about 1 GB made FFmpeg's wav demuxer
+// allocate (and zero) that much. FFmpeg's allocations are capped at 256 MB (ffio::quiet), so the
+// file is read or refused without the memory.
+TEST(Audio, SizeFieldsDoNotMakeHugeAllocations) {
+  const auto bytes = vt_test::read_file(vt_test::source_dir() / "fuzz" / "corpus" / "audio" / "wav-huge-list.bin");
+  rusage before{}, after{};
+  getrusage(RUSAGE_SELF, &before);
+  try {
+    media::AudioReader reader(make_span_source(bytes, "huge-list.wav"), {.sample_rate = 8000, .max_duration_s = 2.0});
+    std::vector<float> block;
+    while (reader.next(block)) {
+    }
+  } catch (const Error& e) {
+    EXPECT_FALSE(std::string(e.what()).empty());
+  }
+  getrusage(RUSAGE_SELF, &after);
+  EXPECT_LT((after.ru_maxrss - before.ru_maxrss) / 1024, 400) << "MB of peak memory for a 4 KB file";
 }

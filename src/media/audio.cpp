@@ -98,9 +98,17 @@ struct AudioReader::Impl {
     if (!packet || !frame) throw std::bad_alloc();
   }
 
-  // The resampler is made from the first decoded frame: its layout and rate are what counts.
+  // The resampler is made from the first decoded frame, and made again when a frame's rate,
+  // sample format or channel count changes mid-stream (a resampler fed frames of another layout
+  // reads planes that are not there).
+  int swr_rate = 0, swr_format = -1, swr_channels = 0;
   void ensure_resampler(const AVFrame* f) {
+    if (swr && (f->sample_rate != swr_rate || f->format != swr_format || f->ch_layout.nb_channels != swr_channels))
+      swr_free(&swr);
     if (swr) return;
+    swr_rate = f->sample_rate;
+    swr_format = f->format;
+    swr_channels = f->ch_layout.nb_channels;
     AVChannelLayout mono = AV_CHANNEL_LAYOUT_MONO;
     AVChannelLayout in_layout;
     if (f->ch_layout.nb_channels > 0 && av_channel_layout_check(&f->ch_layout))
@@ -123,7 +131,10 @@ struct AudioReader::Impl {
   }
 
   bool convert(const AVFrame* f, std::vector<float>& block) {
+    // A frame longer than 10 s of its own rate is not a real codec's frame: refused before the
+    // resampler sizes an output buffer from it.
     if (f->sample_rate <= 0 || f->sample_rate > kMaxSourceRate || f->nb_samples <= 0 ||
+        static_cast<int64_t>(f->nb_samples) > 10LL * f->sample_rate ||
         f->ch_layout.nb_channels <= 0 || f->ch_layout.nb_channels > kMaxChannels) {
       reject_packet();
       return false;

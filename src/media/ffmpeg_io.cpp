@@ -41,7 +41,14 @@ std::string& last_error() {
 
 void quiet() {
   static std::once_flag once;
-  std::call_once(once, [] { av_log_set_callback(log_to_buffer); });
+  std::call_once(once, [] {
+    av_log_set_callback(log_to_buffer);
+    // Demuxers trust size fields of the file: a 64 KB WAV whose LIST chunk claims 1 GB makes the
+    // wav demuxer allocate 1 GB (found by fuzz_audio). No single FFmpeg allocation needs more than
+    // 256 MB here (an 8K frame is about 130 MB), so larger requests fail as out-of-memory errors
+    // of that file instead of taking the machine's memory. The limit is process-wide.
+    av_max_alloc(256u << 20);
+  });
 }
 
 std::string error_text(int code) {
