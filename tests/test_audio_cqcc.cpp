@@ -9,6 +9,7 @@
 #include <map>
 #include <numbers>
 
+#include "support/synthetic_sound.hpp"
 #include "support/test_support.hpp"
 #include "veritrace/audio.hpp"
 #include "veritrace/core.hpp"
@@ -27,18 +28,7 @@ constexpr double kPi = std::numbers::pi;
 constexpr double kLogPowerTolerance = 1e-2;
 constexpr double kCepstrumTolerance = 2e-2;
 
-// features.parity_waveform(n) of tools/train/voice/features.py.
-std::vector<float> parity_waveform(int n) {
-  std::vector<float> x(n);
-  for (int i = 0; i < n; ++i) {
-    const double t = static_cast<double>(i) / audio::kSampleRate;
-    double v = 0.3 * std::sin(2 * kPi * 440 * t) + 0.1 * std::sin(2 * kPi * 3100 * t + 0.5) +
-               0.05 * std::sin(2 * kPi * (200 + 900 * t) * t) + 0.02 * std::sin(2 * kPi * 6500 * t * t);
-    v *= 0.5 + 0.5 * std::pow(std::sin(2 * kPi * 3 * t), 2);
-    x[i] = static_cast<float>(v);
-  }
-  return x;
-}
+using vt_test::sound::parity_waveform;
 
 nlohmann::json fixture() {
   std::ifstream in(vt_test::source_dir() / "tests" / "fixtures" / "audio" / "cqcc_reference.json");

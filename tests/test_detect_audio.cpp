@@ -202,20 +202,7 @@ TEST(DetectAudio, TenHourFileInBoundedMemory) {
   const uint32_t data = rate * 3600u * hours * 2u;
   {
     std::ofstream out(p, std::ios::binary);
-    auto u32 = [&](uint32_t v) { out.write(reinterpret_cast<const char*>(&v), 4); };
-    auto u16 = [&](uint16_t v) { out.write(reinterpret_cast<const char*>(&v), 2); };
-    out.write("RIFF", 4);
-    u32(36 + data);
-    out.write("WAVEfmt ", 8);
-    u32(16);
-    u16(1);
-    u16(1);
-    u32(rate);
-    u32(rate * 2);
-    u16(2);
-    u16(16);
-    out.write("data", 4);
-    u32(data);
+    snd::write_wav16_header(out, rate, data);
   }
   fs::resize_file(p, 44 + static_cast<uintmax_t>(data));  // sparse: no disk used
   const long before = max_rss_kb();

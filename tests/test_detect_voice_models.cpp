@@ -9,6 +9,7 @@
 #include <opencv2/dnn.hpp>
 
 #include "detect/detectors/detectors.hpp"
+#include "support/synthetic_sound.hpp"
 #include "support/test_support.hpp"
 
 namespace det = veritrace::detect;
@@ -18,15 +19,7 @@ namespace {
 
 // features.parity_waveform(16000) tiled to one segment, as features.segments() does.
 std::vector<float> parity_segment() {
-  constexpr double pi = std::numbers::pi;
-  std::vector<float> x(16000);
-  for (int i = 0; i < 16000; ++i) {
-    const double t = i / 16000.0;
-    double v = 0.3 * std::sin(2 * pi * 440 * t) + 0.1 * std::sin(2 * pi * 3100 * t + 0.5) +
-               0.05 * std::sin(2 * pi * (200 + 900 * t) * t) + 0.02 * std::sin(2 * pi * 6500 * t * t);
-    v *= 0.5 + 0.5 * std::pow(std::sin(2 * pi * 3 * t), 2);
-    x[i] = static_cast<float>(v);
-  }
+  const auto x = vt_test::sound::parity_waveform(16000);
   std::vector<float> seg(audio::kSegmentSamples);
   for (size_t i = 0; i < seg.size(); ++i) seg[i] = x[i % x.size()];
   return seg;

@@ -67,24 +67,43 @@ inline std::vector<float> white_noise(double seconds, double amplitude, uint64_t
   return x;
 }
 
-// A canonical 44-byte-header PCM WAV, 16-bit, mono.
-inline void write_wav16(const std::filesystem::path& p, const std::vector<float>& x, int rate = 16000) {
-  std::ofstream out(p, std::ios::binary);
+// features.parity_waveform(n) of tools/train/voice/features.py: the fixtures' and parity files'
+// fixed test waveform at 16 kHz.
+inline std::vector<float> parity_waveform(int n) {
+  constexpr double pi = std::numbers::pi;
+  std::vector<float> x(n);
+  for (int i = 0; i < n; ++i) {
+    const double t = i / 16000.0;
+    double v = 0.3 * std::sin(2 * pi * 440 * t) + 0.1 * std::sin(2 * pi * 3100 * t + 0.5) +
+               0.05 * std::sin(2 * pi * (200 + 900 * t) * t) + 0.02 * std::sin(2 * pi * 6500 * t * t);
+    v *= 0.5 + 0.5 * std::pow(std::sin(2 * pi * 3 * t), 2);
+    x[i] = static_cast<float>(v);
+  }
+  return x;
+}
+
+// The canonical 44-byte header of a 16-bit mono PCM WAV holding data_bytes of samples.
+inline void write_wav16_header(std::ofstream& out, uint32_t rate, uint32_t data_bytes) {
   auto u32 = [&](uint32_t v) { out.write(reinterpret_cast<const char*>(&v), 4); };
   auto u16 = [&](uint16_t v) { out.write(reinterpret_cast<const char*>(&v), 2); };
-  const uint32_t data = static_cast<uint32_t>(x.size() * 2);
   out.write("RIFF", 4);
-  u32(36 + data);
+  u32(36 + data_bytes);
   out.write("WAVEfmt ", 8);
   u32(16);
   u16(1);
   u16(1);
-  u32(static_cast<uint32_t>(rate));
-  u32(static_cast<uint32_t>(rate * 2));
+  u32(rate);
+  u32(rate * 2);
   u16(2);
   u16(16);
   out.write("data", 4);
-  u32(data);
+  u32(data_bytes);
+}
+
+// A canonical 44-byte-header PCM WAV, 16-bit, mono.
+inline void write_wav16(const std::filesystem::path& p, const std::vector<float>& x, int rate = 16000) {
+  std::ofstream out(p, std::ios::binary);
+  write_wav16_header(out, static_cast<uint32_t>(rate), static_cast<uint32_t>(x.size() * 2));
   for (float v : x) {
     const auto s = static_cast<int16_t>(std::lround(std::clamp(v, -1.0f, 1.0f) * 32767.0f));
     out.write(reinterpret_cast<const char*>(&s), 2);
